@@ -1,0 +1,39 @@
+"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs)."""
+
+from gan_helpers.data.cifar10 import CLASS_NAMES as CIFAR10_CLASSES, cifar10_dataset, load_cifar10
+from gan_helpers.data.dogs import (
+    DogsReport,
+    augment_images,
+    dogs_dataset,
+    download_dogs,
+    find_dogs,
+    load_dogs,
+    load_dogs_or_standin,
+    make_standin_dogs,
+)
+from gan_helpers.data.mnist import (
+    CorruptDatasetError,
+    DatasetNotFoundError,
+    find_mnist,
+    load_mnist,
+    mnist_dataset,
+)
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "cifar10_dataset",
+    "load_cifar10",
+    "CorruptDatasetError",
+    "DatasetNotFoundError",
+    "find_mnist",
+    "load_mnist",
+    "mnist_dataset",
+    "DogsReport",
+    "augment_images",
+    "dogs_dataset",
+    "download_dogs",
+    "find_dogs",
+    "load_dogs",
+    "load_dogs_or_standin",
+    "make_standin_dogs",
+]

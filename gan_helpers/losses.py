@@ -1,0 +1,85 @@
+"""GAN losses: the original (binary cross-entropy) GAN and the least-squares GAN.
+
+Every function takes the discriminator's outputs for a batch, shape (N, 1) or
+(N,), and returns a float32 scalar: a mean over the batch, so that the loss (and
+the size of a gradient step) does not grow with the batch size.
+"""
+
+import tensorflow as tf
+
+
+def _as_float32(x):
+    """The discriminator outputs as a float32 tensor (accepts lists and numpy too)."""
+    return tf.cast(tf.convert_to_tensor(x), tf.float32)
+
+
+def _bce_with_logits(logits, label):
+    """Mean binary cross-entropy of ``sigmoid(logits)`` against a constant label.
+
+    Computed from the logits directly (``max(s, 0) - s*y + log(1 + exp(-|s|))``),
+    so logits of +/-100 give exact, finite losses where ``log(sigmoid(s))`` would
+    give ``log(0) = -inf``.
+    """
+    logits = _as_float32(logits)
+    labels = tf.fill(tf.shape(logits), tf.constant(label, tf.float32))
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def discriminator_loss(logits_real, logits_fake):
+    """The discriminator's loss: label real images 1 and generated images 0.
+
+    loss = -E_x[log D(x)] - E_z[log(1 - D(G(z)))], with D = sigmoid(logits).
+
+    Args:
+        logits_real: D's logits on real images, shape (N, 1) or (N,).
+        logits_fake: D's logits on generated images, shape (M, 1) or (M,).
+    Returns:
+        float32 scalar: the sum of the two batch-mean cross-entropies.
+    """
+    return _bce_with_logits(logits_real, 1.0) + _bce_with_logits(logits_fake, 0.0)
+
+
+def generator_loss(logits_fake):
+    """The generator's non-saturating loss: make D call generated images real.
+
+    loss = -E_z[log D(G(z))], with D = sigmoid(logits). Its gradient is large
+    exactly when D confidently rejects the samples, unlike the minimax form
+    E_z[log(1 - D(G(z)))], which saturates there.
+
+    Args:
+        logits_fake: D's logits on generated images, shape (N, 1) or (N,).
+    Returns:
+        float32 scalar, the batch mean.
+    """
+    return _bce_with_logits(logits_fake, 1.0)
+
+
+def ls_discriminator_loss(scores_real, scores_fake):
+    """The least-squares GAN discriminator loss (Mao et al., 2017).
+
+    loss = 1/2 E_x[(D(x) - 1)^2] + 1/2 E_z[D(G(z))^2]: pull scores of real
+    images to 1 and of generated images to 0. Scores are D's raw outputs (no sigmoid).
+
+    Args:
+        scores_real: D's scores on real images, shape (N, 1) or (N,).
+        scores_fake: D's scores on generated images, shape (M, 1) or (M,).
+    Returns:
+        float32 scalar.
+    """
+    scores_real = _as_float32(scores_real)
+    scores_fake = _as_float32(scores_fake)
+    return 0.5 * tf.reduce_mean(tf.square(scores_real - 1.0)) + 0.5 * tf.reduce_mean(
+        tf.square(scores_fake)
+    )
+
+
+def ls_generator_loss(scores_fake):
+    """The least-squares GAN generator loss: 1/2 E_z[(D(G(z)) - 1)^2].
+
+    Args:
+        scores_fake: D's scores on generated images, shape (N, 1) or (N,).
+    Returns:
+        float32 scalar.
+    """
+    scores_fake = _as_float32(scores_fake)
+    return 0.5 * tf.reduce_mean(tf.square(scores_fake - 1.0))

@@ -1,0 +1,508 @@
+"""How good is a generator? Sample-quality scores for MNIST GANs.
+
+Every score here looks at images through a small MNIST classifier that the course
+trains itself (``python -m gan_helpers train-classifier``; its weights ship in
+``gan_helpers/reference/``). Its penultimate layer maps an image to a 128-number
+feature vector; its last layer says which digit it sees. On those:
+
+- **FID** (Frechet Inception Distance, Heusel et al. 2017, here with this
+  classifier in place of Inception): fit a Gaussian to the features of generated
+  and of real images and measure the distance between the two Gaussians. 0 means
+  the same mean and covariance; lower is better.
+- **Class coverage**: the share of samples the classifier puts in each digit, and
+  how many digits get a fair share. A generator that draws only 1s scores 1 of 10:
+  this is how mode collapse shows.
+- **Precision and recall** (Kynkaanniemi et al. 2019): precision is the share of
+  generated samples that fall inside the real data's manifold (estimated with
+  k-nearest-neighbour balls), i.e. how many samples look real; recall is the share
+  of real images that fall inside the generated manifold, i.e. how much of the data
+  the generator can draw.
+
+Images go in as (N, 784), (N, 28, 28) or (N, 28, 28, 1), float in [-1, 1], the
+range of the course's tanh generators.
+"""
+
+import dataclasses
+import functools
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from gan_helpers import settings
+from gan_helpers.data import load_mnist
+from gan_helpers.ops import sample_noise
+from gan_helpers.training import GanCallback
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+CLASSIFIER_WEIGHTS = REFERENCE_DIR / "mnist_classifier.weights.h5"
+CLASSIFIER_INFO = REFERENCE_DIR / "mnist_classifier.json"
+TRAIN_COMMAND = "python -m gan_helpers train-classifier"
+
+FEATURE_DIM = 128
+NUM_CLASSES = 10
+# A digit counts as covered when it gets at least this share of the samples
+# (a tenth of the 10% it would get from a generator that draws all digits evenly).
+MIN_CLASS_SHARE = 0.01
+DEFAULT_K = 3
+DEFAULT_NUM_SAMPLES = 5000
+
+
+class ClassifierNotFoundError(FileNotFoundError):
+    """The metrics classifier's weights file is missing."""
+
+
+# ---------------------------------------------------------------- the classifier
+
+
+def build_classifier():
+    """The metrics classifier: a small CNN, images in [-1, 1] -> digit logits.
+
+    (N, 28, 28, 1) -> Conv 32 5x5 stride 2 -> (14, 14, 32) -> Conv 64 5x5 stride 2
+    -> (7, 7, 64) -> Conv 32 3x3 stride 2 -> (4, 4, 32), each with batch norm and ReLU
+    -> flatten (512) -> Dropout 0.25 -> Dense 128 ReLU ("features", the penultimate
+    layer) -> Dropout 0.25 -> Dense 10 ("logits"). About 138k parameters (the shipped
+    weights take about 0.6 MB) and 3 M multiply-adds per image, so it trains on a CPU.
+    """
+    import keras
+    from keras import layers
+
+    def conv_block(x, filters, size, name):
+        x = layers.Conv2D(filters, size, strides=2, padding="same", use_bias=False, name=f"{name}_conv")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.ReLU(name=f"{name}_relu")(x)
+
+    images = keras.Input(shape=(28, 28, 1), name="image")
+    x = conv_block(images, 32, 5, "block1")
+    x = conv_block(x, 64, 5, "block2")
+    x = conv_block(x, 32, 3, "block3")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.25, name="dropout_1")(x)
+    features = layers.Dense(FEATURE_DIM, activation="relu", name="features")(x)
+    x = layers.Dropout(0.25, name="dropout_2")(features)
+    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
+    return keras.Model(images, logits, name="mnist_classifier")
+
+
+def train_classifier(epochs=4, batch_size=128, seed=0, weights_path=CLASSIFIER_WEIGHTS, verbose=1):
+    """Train the metrics classifier on MNIST's training set and save its weights.
+
+    Seeded and with deterministic ops, so the same TensorFlow on the same kind of
+    machine gives the same weights. Small random shifts (up to 2 pixels) make it
+    robust to the imperfect centring of generated digits. Writes the weights and,
+    next to them, a JSON file with the test accuracy and the command that made it.
+
+    Returns:
+        dict with 'test_accuracy', 'test_loss', 'epochs', 'seed', 'seconds', 'parameters'.
+    """
+    import time
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    x_train, x_test = as_classifier_input(x_train / 127.5 - 1.0), as_classifier_input(x_test / 127.5 - 1.0)
+
+    model = build_classifier()
+    steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=epochs * steps_per_epoch, alpha=0.02)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    shift = keras.layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, seed=seed)
+    train = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train))
+        .shuffle(len(x_train), seed=seed)
+        .batch(batch_size)
+        .map(lambda x, y: (shift(x, training=True), y))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = time.perf_counter()
+    model.fit(train, epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+
+    weights_path = Path(weights_path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    inference_copy = build_classifier()  # saves the weights without the optimizer's state
+    inference_copy.set_weights(model.get_weights())
+    inference_copy.save_weights(weights_path)
+    info = {
+        "test_accuracy": round(float(test_accuracy), 4),
+        "test_loss": round(float(test_loss), 4),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "seconds": round(seconds, 1),
+        "parameters": model.count_params(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "command": TRAIN_COMMAND,
+    }
+    weights_path.with_name(weights_path.name.replace(".weights.h5", ".json")).write_text(json.dumps(info, indent=2) + "\n")
+    load_classifier.cache_clear()
+    _mnist_features.cache_clear()
+    return info
+
+
+@functools.lru_cache(maxsize=2)
+def load_classifier(weights_path=CLASSIFIER_WEIGHTS):
+    """The trained metrics classifier (cached), as a model image -> (features, logits).
+
+    Output shapes: features (N, 128), logits (N, 10).
+    """
+    import keras
+
+    weights_path = Path(weights_path)
+    if not weights_path.is_file():
+        raise ClassifierNotFoundError(
+            f"The metrics classifier's weights are not at {weights_path}. "
+            f"Reinstall the course's package, or train them with `{TRAIN_COMMAND}` (a few minutes on a CPU)."
+        )
+    model = build_classifier()
+    model.load_weights(weights_path)
+    return keras.Model(model.input, [model.get_layer("features").output, model.output], name="classifier_features")
+
+
+def classifier_info():
+    """What the shipped classifier's training recorded (test accuracy, command, ...)."""
+    return json.loads(CLASSIFIER_INFO.read_text())
+
+
+# ---------------------------------------------------------------- images in
+
+
+def as_classifier_input(images):
+    """Check generated images and shape them for the classifier.
+
+    Args:
+        images: array-like (numpy or tensor), (N, 784), (N, 28, 28) or (N, 28, 28, 1),
+            values in [-1, 1].
+    Returns:
+        numpy float32 array (N, 28, 28, 1).
+    Raises:
+        ValueError: another shape, non-finite values, or values outside [-1, 1]
+            (e.g. raw 0..255 pixels), with what to do about it.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 2 and images.shape[1] == 784:
+        images = images.reshape(-1, 28, 28, 1)
+    elif images.ndim == 3 and images.shape[1:] == (28, 28):
+        images = images[..., None]
+    elif not (images.ndim == 4 and images.shape[1:] == (28, 28, 1)):
+        raise ValueError(
+            f"MNIST metrics need images of shape (N, 784), (N, 28, 28) or (N, 28, 28, 1); got {images.shape}. "
+            "Pass a batch of generated MNIST digits (e.g. G(noise) for the course's generators)."
+        )
+    if len(images) == 0:
+        raise ValueError("No images given: the metrics need at least a few hundred samples.")
+    if not np.all(np.isfinite(images)):
+        raise ValueError("The images hold NaN or infinite values: the generator has diverged; retrain it.")
+    low, high = float(images.min()), float(images.max())
+    if low < -1.001 or high > 1.001:
+        hint = " They look like 0..255 pixels: use x / 127.5 - 1." if high > 2 else ""
+        raise ValueError(f"Images must be in [-1, 1] (a tanh generator's range); these span [{low:.3g}, {high:.3g}].{hint}")
+    if low >= 0.0 and high > 0.5:
+        warnings.warn(
+            "These images have no negative values: if they are in [0, 1], map them to [-1, 1] with "
+            "2 * x - 1 (ops.preprocess_img) first, or the scores will be wrong.",
+            stacklevel=3,
+        )
+    return images
+
+
+def classify(images, batch_size=1000):
+    """Features and digit predictions of images.
+
+    Returns:
+        features: numpy float64 (N, 128), the classifier's penultimate layer.
+        probabilities: numpy float64 (N, 10), softmax over the digits.
+    """
+    images = as_classifier_input(images)
+    model = load_classifier()
+    features, logits = [], []
+    for start in range(0, len(images), batch_size):
+        f, l = model(images[start : start + batch_size], training=False)
+        features.append(np.asarray(f))
+        logits.append(np.asarray(l))
+    logits = np.concatenate(logits).astype(np.float64)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    return np.concatenate(features).astype(np.float64), probabilities
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_features(split):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
+    features, probabilities = classify(images / 127.5 - 1.0)
+    for array in (features, probabilities):
+        array.setflags(write=False)
+    return features, probabilities, labels
+
+
+def mnist_features(split="test", limit=None):
+    """Classifier features of real MNIST images (computed once per process).
+
+    Returns:
+        features (N, 128) float64, read-only; N = 10000 for 'test', 60000 for 'train',
+        or ``limit``.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    features = _mnist_features(split)[0]
+    return features if limit is None else features[:limit]
+
+
+# ---------------------------------------------------------------- the scores
+
+
+def frechet_distance(mu1, cov1, mu2, cov2):
+    """Frechet distance between the Gaussians N(mu1, cov1) and N(mu2, cov2).
+
+    d^2 = |mu1 - mu2|^2 + tr(cov1) + tr(cov2) - 2 tr((cov1 cov2)^(1/2)).
+
+    The trace of the matrix square root is computed without scipy and without a
+    non-symmetric square root: tr((C1 C2)^(1/2)) = tr((S C2 S)^(1/2)) with S = C1^(1/2),
+    and S C2 S is symmetric positive semi-definite, so its square root's trace is the
+    sum of the square roots of its eigenvalues (tiny negative rounding clipped to 0).
+    Stable for singular covariances (dead ReLU features, few samples).
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    cov1, cov2 = np.asarray(cov1, np.float64), np.asarray(cov2, np.float64)
+    if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != (mu1.size, mu1.size):
+        raise ValueError(f"Shapes do not match: mu {mu1.shape} vs {mu2.shape}, cov {cov1.shape} vs {cov2.shape}.")
+    values, vectors = np.linalg.eigh((cov1 + cov1.T) / 2)
+    sqrt_cov1 = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    middle = sqrt_cov1 @ cov2 @ sqrt_cov1
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    distance = np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * trace_sqrt
+    return float(max(distance, 0.0))
+
+
+def fid_from_features(features_a, features_b):
+    """FID between two sets of feature vectors, (N, D) and (M, D); N, M >= 2."""
+    features_a, features_b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    if len(features_a) < 2 or len(features_b) < 2:
+        raise ValueError("FID needs at least 2 samples on each side (in practice thousands).")
+    return frechet_distance(
+        features_a.mean(axis=0), np.cov(features_a, rowvar=False), features_b.mean(axis=0), np.cov(features_b, rowvar=False)
+    )
+
+
+def class_coverage(probabilities, min_share=MIN_CLASS_SHARE):
+    """How the samples spread over the ten digits.
+
+    Args:
+        probabilities: (N, 10) classifier probabilities (or (N,) predicted digits).
+        min_share: a digit is covered when at least this share of samples is it.
+    Returns:
+        (shares, digits_covered): shares is a numpy (10,) array summing to 1, the share
+        of samples predicted as each digit; digits_covered an int in 0..10.
+    """
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities if probabilities.ndim == 1 else probabilities.argmax(axis=1)
+    shares = np.bincount(predicted.astype(np.int64), minlength=NUM_CLASSES) / len(predicted)
+    return shares, int(np.sum(shares >= min_share))
+
+
+def _kth_neighbour_radii(features, k, chunk=2000):
+    """Distance from each row of ``features`` to its k-th nearest other row."""
+    squared_norms = np.sum(features**2, axis=1)
+    radii = np.empty(len(features))
+    for start in range(0, len(features), chunk):
+        rows = features[start : start + chunk]
+        d2 = squared_norms[start : start + chunk, None] - 2 * rows @ features.T + squared_norms[None, :]
+        # the k+1 smallest include the point itself at distance 0
+        radii[start : start + chunk] = np.sqrt(np.clip(np.partition(d2, k, axis=1)[:, k], 0, None))
+    return radii
+
+
+def _share_inside_balls(points, centres, radii, chunk=2000):
+    """Share of ``points`` that lie within radius[j] of some centre j."""
+    centre_norms = np.sum(centres**2, axis=1)
+    inside = 0
+    for start in range(0, len(points), chunk):
+        rows = points[start : start + chunk]
+        d2 = np.sum(rows**2, axis=1)[:, None] - 2 * rows @ centres.T + centre_norms[None, :]
+        inside += int(np.sum(np.any(d2 <= radii[None, :] ** 2, axis=1)))
+    return inside / len(points)
+
+
+def precision_recall(real_features, fake_features, k=DEFAULT_K):
+    """Improved precision and recall (Kynkaanniemi et al. 2019) of generated features.
+
+    Each real feature vector gets a ball reaching to its k-th nearest real neighbour;
+    their union estimates the real manifold. Precision is the share of fake vectors
+    inside it. Recall swaps the roles: the share of real vectors inside the balls
+    around the fake ones. Both lie in [0, 1]; use equally many real and fake samples,
+    as the ball sizes depend on the counts.
+
+    Returns:
+        (precision, recall) as floats.
+    """
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"Precision and recall with k={k} need more than {k} samples on each side.")
+    precision = _share_inside_balls(fake, real, _kth_neighbour_radii(real, k))
+    recall = _share_inside_balls(real, fake, _kth_neighbour_radii(fake, k))
+    return precision, recall
+
+
+@dataclasses.dataclass
+class SampleScores:
+    """The scores of one set of generated MNIST images.
+
+    fid: Frechet distance to the MNIST test set in classifier features (lower is better; 0 is best).
+    precision, recall: Kynkaanniemi et al. (2019), in [0, 1] (higher is better).
+    digits_covered: digits getting at least MIN_CLASS_SHARE of the samples (10 is best).
+    class_shares: share of samples per digit 0..9.
+    num_samples: how many generated images were scored.
+    """
+
+    fid: float
+    precision: float
+    recall: float
+    digits_covered: int
+    class_shares: list
+    num_samples: int
+
+    def as_logs(self, prefix=""):
+        """The scalar scores as a flat dict, e.g. for a training log."""
+        return {
+            f"{prefix}fid": self.fid,
+            f"{prefix}precision": self.precision,
+            f"{prefix}recall": self.recall,
+            f"{prefix}digits_covered": self.digits_covered,
+        }
+
+    def __str__(self):
+        return (
+            f"FID {self.fid:.2f} | precision {self.precision:.3f} | recall {self.recall:.3f} | "
+            f"digits covered {self.digits_covered}/10 (N={self.num_samples})"
+        )
+
+
+def evaluate_images(images, k=DEFAULT_K, min_share=MIN_CLASS_SHARE, seed=0):
+    """Score generated MNIST images against the MNIST test set.
+
+    FID uses all 10,000 test images. Precision and recall use a random subset of the
+    test set (seeded) as large as the generated set, at most 10,000, since the k-NN
+    balls shrink as a set grows. Use at least a few thousand images: with fewer, FID
+    is biased upwards (it is, for every model alike, so compare at equal N).
+
+    Args:
+        images: (N, 784), (N, 28, 28) or (N, 28, 28, 1) in [-1, 1].
+    Returns:
+        SampleScores.
+    """
+    features, probabilities = classify(images)
+    reference = mnist_features("test")
+    subset = np.random.default_rng(seed).permutation(len(reference))[: min(len(features), len(reference))]
+    precision, recall = precision_recall(reference[subset], features[: len(subset)], k=k)
+    shares, covered = class_coverage(probabilities, min_share)
+    return SampleScores(
+        fid=fid_from_features(features, reference),
+        precision=precision,
+        recall=recall,
+        digits_covered=covered,
+        class_shares=[round(float(s), 4) for s in shares],
+        num_samples=len(features),
+    )
+
+
+def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_size=500):
+    """Draw images from a generator: uniform noise in [-1, 1] -> G (inference mode).
+
+    ``noise_size`` defaults to the size of G's input. Returns numpy float32 images
+    in G's output shape, e.g. (N, 784) or (N, 28, 28, 1).
+    """
+    noise_size = noise_size or int(G.input_shape[-1])
+    batches = []
+    for index, start in enumerate(range(0, num_samples, batch_size)):
+        count = min(batch_size, num_samples - start)
+        noise = sample_noise(count, noise_size, seed=None if seed is None else seed * 100003 + index)
+        batches.append(np.asarray(G(noise, training=False)))
+    return np.concatenate(batches)
+
+
+def evaluate_generator(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, k=DEFAULT_K):
+    """Sample ``num_samples`` images from G and score them (see ``evaluate_images``).
+
+    In quick mode (``settings.quick_mode()``) at most 1,000 samples are drawn.
+    """
+    if settings.quick_mode():
+        num_samples = min(num_samples, 1000)
+    return evaluate_images(generate(G, num_samples, noise_size=noise_size, seed=seed), k=k)
+
+
+# ---------------------------------------------------------------- during training
+
+
+class MetricsCallback(GanCallback):
+    """Score the generator every few epochs while ``run_a_gan`` trains.
+
+    Every ``every_epochs`` epochs (and once more at the end of training if the last
+    step was not scored, e.g. in quick mode or after an interrupt), draws
+    ``num_samples`` images from G and scores them with ``evaluate_generator``. The
+    scores go into the epoch's ``logs`` ('fid', 'precision', 'recall',
+    'digits_covered'; callbacks listed after this one see them), into
+    ``self.records`` and, at the end, into ``history.metrics``: a list of dicts
+    with 'epoch', 'step', the scores and 'class_shares'.
+
+    Scoring 2,000 samples takes a few seconds on a CPU; with ``every_epochs=1`` on a
+    short epoch that is a noticeable share of training time.
+    """
+
+    def __init__(self, every_epochs=1, num_samples=2000, seed=0, verbose=True):
+        if every_epochs < 1 or num_samples < 10:
+            raise ValueError("every_epochs must be >= 1 and num_samples >= 10 (a few thousand for a stable FID).")
+        self.every_epochs = every_epochs
+        self.num_samples = num_samples
+        self.seed = seed
+        self.verbose = verbose
+        self.records = []
+
+    def on_train_begin(self, run):
+        self.run = run
+
+    def _score(self, epoch, step):
+        scores = evaluate_generator(self.run.G, self.num_samples, noise_size=self.run.noise_size, seed=self.seed)
+        record = {"epoch": epoch, "step": step, **scores.as_logs(), "class_shares": scores.class_shares}
+        self.records.append(record)
+        if self.verbose:
+            print(f"epoch {epoch} step {step}: {scores}")
+        return scores
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch % self.every_epochs == 0:
+            logs.update(self._score(epoch, logs["step"]).as_logs())
+
+    def on_train_end(self, history):
+        scored = self.records and self.records[-1]["step"] == history.steps_done
+        if history.stopped != "nan" and history.steps_done > 0 and not scored:
+            self._score(history.epochs_done, history.steps_done)
+        history.metrics = list(self.records)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_arguments(parser):
+    """``python -m gan_helpers train-classifier``: options."""
+    parser.add_argument("--epochs", type=int, default=4, help="passes over MNIST's training set (default 4)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--output", type=Path, default=CLASSIFIER_WEIGHTS, help="weights file to write (default: the shipped one)")
+
+
+def run(args):
+    """Train the metrics classifier, save it, print its test accuracy."""
+    info = train_classifier(epochs=args.epochs, seed=args.seed, weights_path=args.output, verbose=2)
+    print(f"Test accuracy {info['test_accuracy']:.2%} after {info['epochs']} epochs ({info['seconds']} s); weights in {args.output}")
+    return 0

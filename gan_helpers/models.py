@@ -1,0 +1,191 @@
+"""The course's networks, as plain ``keras.Model`` builders.
+
+The MLP GAN on flattened MNIST (Goodfellow et al., 2014, in the form of the
+CS231n assignment): images are vectors of 784 values in [-1, 1], noise vectors
+are uniform in [-1, 1]. Every discriminator returns *logits* (unbounded scores);
+the losses apply the sigmoid themselves, stably.
+"""
+
+import keras
+from keras import layers
+
+# Length of the generator's noise vector z throughout the course.
+NOISE_DIM = 96
+
+# Flattened MNIST image: 28 * 28 values in [-1, 1].
+IMAGE_SIZE = 784
+
+# Slope of the leaky ReLU for negative inputs. Keras 3's LeakyReLU layer
+# defaults to 0.3, so the course always passes this explicitly.
+LEAKY_SLOPE = 0.01
+
+
+def discriminator():
+    """The MLP discriminator D(x): is this flattened image real or generated?
+
+    784 -> Dense 256 -> leaky ReLU (0.01) -> Dense 256 -> leaky ReLU (0.01) -> Dense 1.
+
+    Input: images, shape (N, 784), float32 in [-1, 1].
+    Output: logits, shape (N, 1): large positive means "real". No sigmoid here.
+    Parameters: 784*256+256 + 256*256+256 + 256+1 = 267,009.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(IMAGE_SIZE,), name="image"),
+            layers.Dense(256, name="dense_1"),
+            layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name="leaky_relu_1"),
+            layers.Dense(256, name="dense_2"),
+            layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name="leaky_relu_2"),
+            layers.Dense(1, name="logits"),
+        ],
+        name="discriminator",
+    )
+
+
+def generator(noise_dim=NOISE_DIM):
+    """The MLP generator G(z): turn a noise vector into a flattened image.
+
+    noise_dim -> Dense 1024 ReLU -> Dense 1024 ReLU -> Dense 784 tanh.
+
+    Input: noise, shape (N, noise_dim), float32 (uniform in [-1, 1] in the course).
+    Output: images, shape (N, 784), float32 in [-1, 1] (tanh matches the
+    range that ``preprocess_img`` maps real images to).
+    Parameters for noise_dim=96: 96*1024+1024 + 1024*1024+1024 + 1024*784+784 = 1,952,528.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(noise_dim,), name="noise"),
+            layers.Dense(1024, activation="relu", name="dense_1"),
+            layers.Dense(1024, activation="relu", name="dense_2"),
+            layers.Dense(IMAGE_SIZE, activation="tanh", name="image"),
+        ],
+        name="generator",
+    )
+
+
+# ---------------------------------------------------------------------------
+# DCGAN builders (issue 4) go below this line.
+# ---------------------------------------------------------------------------
+
+# Slope of the DCGAN discriminator's leaky ReLU (Radford et al., 2016, use 0.2).
+DC_LEAKY_SLOPE = 0.2
+
+
+def dc_discriminator():
+    """The DCGAN discriminator for MNIST: strided convolutions, no pooling, logits out.
+
+    (N, 28, 28, 1) -> Conv 32 4x4 stride 2 -> leaky ReLU 0.2     (N, 14, 14, 32)
+                   -> Conv 64 4x4 stride 2 -> leaky ReLU 0.2     (N, 7, 7, 64)
+                   -> Flatten -> Dense 1                         (N, 1) logits
+
+    Input: images (N, 28, 28, 1), float32 in [-1, 1]. Output: logits (N, 1), no sigmoid.
+    Parameters: (4*4*1*32+32) + (4*4*32*64+64) + (7*7*64+1) = 544 + 32,832 + 3,137 = 36,513.
+    Chosen for a CPU: 4x4 kernels and 32-64 channels cost a small fraction of the
+    TensorFlow tutorial's 5x5, 64-128 discriminator (see benchmarks/bench_dcgan.py).
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1), name="image"),
+            layers.Conv2D(32, 4, strides=2, padding="same", name="conv_1"),
+            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name="leaky_relu_1"),
+            layers.Conv2D(64, 4, strides=2, padding="same", name="conv_2"),
+            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name="leaky_relu_2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(1, name="logits"),
+        ],
+        name="dc_discriminator",
+    )
+
+
+def dc_generator(noise_dim=NOISE_DIM):
+    """The DCGAN generator for MNIST: project, then two stride-2 transposed convolutions.
+
+    (N, noise_dim) -> Dense 7*7*64 -> batch norm -> ReLU -> reshape  (N, 7, 7, 64)
+                   -> ConvTranspose 32 4x4 stride 2 -> batch norm -> ReLU  (N, 14, 14, 32)
+                   -> ConvTranspose 1 4x4 stride 2 -> tanh                 (N, 28, 28, 1)
+
+    Input: noise (N, noise_dim), float32. Output: images (N, 28, 28, 1) in [-1, 1].
+    Parameters for noise_dim=96: (96*3136+3136) + 4*3136 [batch norm] + (4*4*64*32+32)
+    + 4*32 [batch norm] + (4*4*32*1+1) = 304,192 + 12,544 + 32,800 + 128 + 513 = 350,177
+    (of which 6,336 are batch-norm moving statistics, not trained).
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(noise_dim,), name="noise"),
+            layers.Dense(7 * 7 * 64, name="project"),
+            layers.BatchNormalization(name="batch_norm_1"),
+            layers.ReLU(name="relu_1"),
+            layers.Reshape((7, 7, 64), name="reshape"),
+            layers.Conv2DTranspose(32, 4, strides=2, padding="same", name="deconv_1"),
+            layers.BatchNormalization(name="batch_norm_2"),
+            layers.ReLU(name="relu_2"),
+            layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image"),
+        ],
+        name="dc_generator",
+    )
+
+
+# Side of the dog images: 64x64 RGB in [-1, 1].
+DOG_IMAGE_SIZE = 64
+
+
+def dog_discriminator(width=32):
+    """The DCGAN discriminator for 64x64 colour images (dogs): four stride-2 convolutions.
+
+    (N, 64, 64, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 32, 32, width)
+                   -> Conv 2*width 4x4 s2 -> leaky ReLU 0.2   (N, 16, 16, 2*width)
+                   -> Conv 4*width 4x4 s2 -> leaky ReLU 0.2   (N, 8, 8, 4*width)
+                   -> Conv 8*width 4x4 s2 -> leaky ReLU 0.2   (N, 4, 4, 8*width)
+                   -> Flatten -> Dense 1                      (N, 1) logits
+
+    Input: images (N, 64, 64, 3), float32 in [-1, 1]. Output: logits (N, 1), no sigmoid.
+    ``width`` sets the channels (the DCGAN paper's 64 is four times the compute of
+    the default 32, which keeps an epoch of the dogs within minutes on a laptop CPU).
+    Parameters for width=32: 1,568 + 32,832 + 131,200 + 524,544 + 4,097 = 694,241.
+    """
+    convs = []
+    for index, channels in enumerate((width, 2 * width, 4 * width, 8 * width), start=1):
+        convs += [
+            layers.Conv2D(channels, 4, strides=2, padding="same", name=f"conv_{index}"),
+            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"),
+        ]
+    return keras.Sequential(
+        [keras.Input(shape=(DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, 3), name="image")]
+        + convs
+        + [layers.Flatten(name="flatten"), layers.Dense(1, name="logits")],
+        name="dog_discriminator",
+    )
+
+
+def dog_generator(noise_dim=NOISE_DIM, width=32):
+    """The DCGAN generator for 64x64 colour images (dogs): project, then four stride-2 up-convolutions.
+
+    (N, noise_dim) -> Dense 4*4*8*width -> batch norm -> ReLU -> reshape   (N, 4, 4, 8*width)
+                   -> ConvTranspose 4*width 4x4 s2 -> batch norm -> ReLU   (N, 8, 8, 4*width)
+                   -> ConvTranspose 2*width 4x4 s2 -> batch norm -> ReLU   (N, 16, 16, 2*width)
+                   -> ConvTranspose width   4x4 s2 -> batch norm -> ReLU   (N, 32, 32, width)
+                   -> ConvTranspose 3       4x4 s2 -> tanh                 (N, 64, 64, 3)
+
+    Input: noise (N, noise_dim), float32. Output: images (N, 64, 64, 3) in [-1, 1].
+    Parameters for noise_dim=96, width=32: 397,312 + 16,384 [batch norm] + 524,416 + 512
+    + 131,136 + 256 + 32,800 + 128 + 1,539 = 1,104,483 (8,640 of them batch-norm moving statistics).
+    """
+    stages = []
+    for index, channels in enumerate((4 * width, 2 * width, width), start=1):
+        stages += [
+            layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name=f"deconv_{index}"),
+            layers.BatchNormalization(name=f"batch_norm_{index + 1}"),
+            layers.ReLU(name=f"relu_{index + 1}"),
+        ]
+    return keras.Sequential(
+        [
+            keras.Input(shape=(noise_dim,), name="noise"),
+            layers.Dense(4 * 4 * 8 * width, name="project"),
+            layers.BatchNormalization(name="batch_norm_1"),
+            layers.ReLU(name="relu_1"),
+            layers.Reshape((4, 4, 8 * width), name="reshape"),
+        ]
+        + stages
+        + [layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", name="image")],
+        name="dog_generator",
+    )

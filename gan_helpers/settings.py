@@ -1,0 +1,24 @@
+"""Course-wide settings read from the environment, in this one place.
+
+``GAN_COURSE_QUICK=1`` puts every notebook and command in *quick mode*: training
+stops after a few steps and data sets are cut short, so that CI can execute the
+whole course on a 2-core CPU in minutes. Notebooks never change their own
+settings for CI; the library reads this switch instead.
+"""
+
+import os
+
+QUICK_ENV = "GAN_COURSE_QUICK"
+
+# In quick mode, at most this many train steps per call of run_a_gan.
+QUICK_MAX_STEPS = 20
+# In quick mode, at most this many examples are taken from any data set.
+QUICK_MAX_EXAMPLES = 2048
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def quick_mode():
+    """True when ``GAN_COURSE_QUICK`` is set to anything but '', '0', 'false' or 'no'."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    return value not in ("", "0", "false", "no")

@@ -1,0 +1,132 @@
+"""CIFAR-10 loader: small batches written in the original pickle format, as archive and folder."""
+
+import os
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+
+from gan_helpers.data import cifar10
+from gan_helpers.data.cifar10 import CLASS_NAMES, cifar10_dataset, load_cifar10
+from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
+
+PER_BATCH = 20
+
+
+def _batch_bytes(images, labels, numpy1_names=True):
+    """A batch as the original files hold it: a protocol-2 pickle of {b'data': (N, 3072), b'labels': [...]}."""
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
+    raw = pickle.dumps({b"batch_label": b"test", b"labels": [int(v) for v in labels], b"data": data}, protocol=2)
+    # Files made by numpy 1 name its module numpy.core; keep the loader honest about both spellings.
+    return raw.replace(b"numpy._core.multiarray", b"numpy.core.multiarray") if numpy1_names else raw
+
+
+def _make_batches(folder, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    made = {}
+    for index, name in enumerate(cifar10.TRAIN_BATCHES + (cifar10.TEST_BATCH,)):
+        images = rng.integers(0, 256, size=(PER_BATCH, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=PER_BATCH)
+        (folder / name).write_bytes(_batch_bytes(images, labels, numpy1_names=index % 2 == 0))
+        made[name] = (images, labels)
+    return made
+
+
+@pytest.fixture()
+def batches(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    return folder, _make_batches(folder)
+
+
+def _check_loaded(loaded, made):
+    (x_train, y_train), (x_test, y_test) = loaded
+    assert x_train.shape == (5 * PER_BATCH, 32, 32, 3) and x_train.dtype == np.uint8
+    assert x_test.shape == (PER_BATCH, 32, 32, 3)
+    expected_train = np.concatenate([made[name][0] for name in cifar10.TRAIN_BATCHES])
+    np.testing.assert_array_equal(x_train, expected_train)
+    np.testing.assert_array_equal(y_train, np.concatenate([made[name][1] for name in cifar10.TRAIN_BATCHES]))
+    np.testing.assert_array_equal(x_test, made["test_batch"][0])
+    np.testing.assert_array_equal(y_test, made["test_batch"][1])
+
+
+def test_loads_the_extracted_folder_and_its_parent(batches):
+    folder, made = batches
+    _check_loaded(load_cifar10(folder), made)
+    _check_loaded(load_cifar10(folder.parent), made)
+
+
+def test_loads_the_original_archive(batches, tmp_path):
+    folder, made = batches
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    _check_loaded(load_cifar10(archive), made)
+
+
+def test_pixels_keep_their_channel_order(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    _make_batches(folder)
+    red = np.zeros((1, 32, 32, 3), np.uint8)
+    red[..., 0] = 255
+    (folder / "test_batch").write_bytes(_batch_bytes(red, [3]))
+    _, (x_test, y_test) = load_cifar10(folder)
+    assert x_test[0, :, :, 0].min() == 255 and x_test[0, :, :, 1:].max() == 0
+    assert y_test.tolist() == [3]
+
+
+def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(cifar10, "KERAS_CACHE_CIFAR", tmp_path / "nothing-here")
+    with pytest.raises(DatasetNotFoundError, match="cifar-10-python.tar.gz"):
+        load_cifar10()
+    with pytest.raises(DatasetNotFoundError, match="Nothing at"):
+        load_cifar10(tmp_path / "absent.tar.gz")
+
+
+def test_incomplete_folder_names_the_missing_batch(batches):
+    folder, _ = batches
+    (folder / "data_batch_3").unlink()
+    with pytest.raises(DatasetNotFoundError, match="data_batch_3"):
+        load_cifar10(folder)
+
+
+def test_truncated_archive_and_corrupt_batch_are_reported(batches, tmp_path):
+    folder, _ = batches
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(archive.read_bytes()[:2000])
+    with pytest.raises(CorruptDatasetError, match="truncated"):
+        load_cifar10(truncated)
+    (folder / "data_batch_2").write_bytes(b"not a pickle at all")
+    with pytest.raises(CorruptDatasetError, match="data_batch_2"):
+        load_cifar10(folder)
+
+
+def test_a_pickle_that_would_run_code_is_refused(batches, tmp_path):
+    folder, _ = batches
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (folder / "data_batch_1").write_bytes(pickle.dumps({b"data": Payload(), b"labels": []}, protocol=2))
+    with pytest.raises(CorruptDatasetError, match="not part of a CIFAR-10 batch"):
+        load_cifar10(folder)
+    assert not marker.exists()
+
+
+def test_dataset_scales_batches_and_keeps_one_class(batches):
+    folder, made = batches
+    dogs = sum(int((made[name][1] == CLASS_NAMES.index("dog")).sum()) for name in cifar10.TRAIN_BATCHES)
+    ds = cifar10_dataset(batch_size=7, only_class="dog", path=folder, shuffle=False)
+    batches_out = [b.numpy() for b in ds]
+    assert sum(len(b) for b in batches_out) == dogs
+    first = batches_out[0]
+    assert first.shape[1:] == (32, 32, 3) and first.dtype == np.float32
+    assert first.min() >= -1.0 and first.max() <= 1.0
+    with pytest.raises(ValueError, match="dog"):
+        cifar10_dataset(only_class="dragon", path=folder)
