@@ -1,22 +1,26 @@
 """Throughput of every model's train step, and how much of the machine it uses.
 
-    python benchmarks/bench_throughput.py            # full: ~5 minutes on 2 cores
-    python benchmarks/bench_throughput.py --quick    # a smoke test: well under a minute
+    python benchmarks/bench_throughput.py            # full: about 15 minutes on 2 cores
+    python benchmarks/bench_throughput.py --quick    # a smoke test: about a minute, measures little
 
 For each model the course trains on MNIST (MLP GAN, LSGAN, DCGAN) it runs
 ``run_a_gan`` for ``--steps`` steps on MNIST (no display, quick mode off) and
 reads the steady-state images per second that ``run_a_gan`` reports (compilation
 excluded). The two reference tutorials (benchmarks/references.py) are timed in
-their own loops for comparison. Achieved FLOP/s = images/s x analytic FLOPs per
-image (matmuls and convolutions only, see ``_common.gan_step_flops_per_image``);
-it is compared with the FLOP/s of a large float32 matrix multiply measured in the
-same run (best of several, before and after the models).
+their own loops for comparison; a step of the TF tutorial (batch 256, ten times
+the FLOPs per image) costs about twenty times the course DCGAN's, so it runs
+``--tutorial-steps`` steps (default 40) per timed run instead of ``--steps``.
+Achieved FLOP/s = images/s x analytic FLOPs per image (matmuls and convolutions
+only, see ``_common.gan_step_flops_per_image``); it is compared with the FLOP/s
+of a large float32 matrix multiply measured in the same run (best of several,
+before and after the models).
 
 Writes benchmarks/results/throughput.json and .md (``throughput_quick.*`` with --quick).
 """
 
 import argparse
 import statistics
+import sys
 import time
 
 import _common
@@ -77,13 +81,17 @@ def time_course_model(make_D, make_G, d_loss, g_loss, batch_size, steps, repeats
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="train steps per timed run (default 300)")
+    parser.add_argument("--tutorial-steps", type=int, default=40,
+                        help="train steps per timed run of the TF DCGAN tutorial, whose steps are slow (default 40)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per model; the median counts (default 3)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script works, measures little")
     parser.add_argument("--output-dir", default=_common.RESULTS_DIR, help="where to write results (default benchmarks/results)")
     args = parser.parse_args(argv)
-    steps, repeats, size = (args.steps, args.repeats, 2048)
+    steps, tutorial_steps, repeats, size = (args.steps, args.tutorial_steps, args.repeats, 2048)
     if args.quick:
-        steps, repeats, size = 20, 1, 512
+        steps, tutorial_steps, repeats, size = 10, 3, 1, 512
+    if min(steps, tutorial_steps) < 2 or repeats < 1:
+        parser.error("--steps and --tutorial-steps must be at least 2 (the first step compiles), --repeats at least 1.")
 
     (x_train, _), _ = load_mnist()
     images = x_train.astype(np.float32) / 127.5 - 1.0
@@ -91,19 +99,19 @@ def main(argv=None):
     rows = []
     for name, make_D, make_G, d_loss, g_loss, batch_size in course_models():
         speed, D, G = time_course_model(make_D, make_G, d_loss, g_loss, batch_size, steps, repeats, images)
-        rows.append({"model": name, "loop": "run_a_gan (compiled step)", "batch_size": batch_size,
+        rows.append({"model": name, "loop": "run_a_gan (compiled step)", "batch_size": batch_size, "steps": steps,
                      "images_per_sec": speed, "flops_per_image": _common.gan_step_flops_per_image(D, G)})
         print(f"{name}: {speed:,.0f} images/s")
     reference_runs = [
         ("CS231n MLP GAN", "eager loop", references.train_cs231n, references.CS231N_BATCH_SIZE, False,
-         references.cs231n_discriminator, references.cs231n_generator),
+         references.cs231n_discriminator, references.cs231n_generator, steps),
         ("TF DCGAN tutorial", "tf.function step", references.train_tf_tutorial, references.TF_BATCH_SIZE, True,
-         references.tf_tutorial_discriminator, references.tf_tutorial_generator),
+         references.tf_tutorial_discriminator, references.tf_tutorial_generator, tutorial_steps),
     ]
-    for name, loop, train, batch_size, simultaneous, make_D, make_G in reference_runs:
-        speeds = [train(max_steps=steps, seed=repeat)[1]["images_per_sec"] for repeat in range(repeats)]
+    for name, loop, train, batch_size, simultaneous, make_D, make_G, run_steps in reference_runs:
+        speeds = [train(max_steps=run_steps, seed=repeat)[1]["images_per_sec"] for repeat in range(repeats)]
         flops = _common.gan_step_flops_per_image(make_D(), make_G(), simultaneous=simultaneous)
-        rows.append({"model": name, "loop": loop, "batch_size": batch_size,
+        rows.append({"model": name, "loop": loop, "batch_size": batch_size, "steps": run_steps,
                      "images_per_sec": statistics.median(speeds), "flops_per_image": flops})
         print(f"{name}: {statistics.median(speeds):,.0f} images/s")
     peak.append(matmul_flops(size))
@@ -115,7 +123,7 @@ def main(argv=None):
     mlp_share = rows[0]["share_of_matmul"]
     results = {
         "machine": _common.machine(),
-        "settings": {"steps": steps, "repeats": repeats, "matmul_size": size, "quick": args.quick},
+        "settings": {"steps": steps, "tutorial_steps": tutorial_steps, "repeats": repeats, "matmul_size": size, "quick": args.quick},
         "matmul_flops": matmul,
         "models": rows,
         "targets": {"mlp_gan_share_of_matmul_at_least_0.5": {"value": mlp_share, "met": mlp_share >= 0.5}},
@@ -128,10 +136,10 @@ def main(argv=None):
     m = results["machine"]
     markdown = (
         f"# Train-step throughput\n\n{m['cpu']}, {m['cores']} cores, TensorFlow {m['tensorflow']}, {m['date']}.\n"
-        f"Float32 {size}x{size} matmul: {matmul / 1e9:.1f} GFLOP/s. {steps} steps per run, median of {repeats}.\n\n"
+        f"Float32 {size}x{size} matmul: {matmul / 1e9:.1f} GFLOP/s. {steps} steps per run ({tutorial_steps} for the TF tutorial), median of {repeats}.\n\n"
         f"{table}\n\nTarget: the MLP GAN's step reaches at least half the matmul FLOP/s: "
         f"{mlp_share:.0%} ({'met' if mlp_share >= 0.5 else 'not met'}).\n\n"
-        f"Command: `python benchmarks/bench_throughput.py{' --quick' if args.quick else ''}`\n"
+        f"Command: `{' '.join(['python benchmarks/bench_throughput.py', *(sys.argv[1:] if argv is None else argv)])}`\n"
     )
     _common.write_results("throughput_quick" if args.quick else "throughput", results, markdown, args.output_dir)
     return 0

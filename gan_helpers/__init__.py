@@ -11,6 +11,7 @@ from gan_helpers.losses import (
     ls_generator_loss,
 )
 from gan_helpers.viz import image_grid, make_gif, plot_losses, save_image_grid, show_images
+from gan_helpers.widgets import LiveTraining, browse_samples, latent_walk
 
 __all__ = [
     "settings",
@@ -32,4 +33,7 @@ __all__ = [
     "plot_losses",
     "save_image_grid",
     "show_images",
+    "LiveTraining",
+    "browse_samples",
+    "latent_walk",
 ]

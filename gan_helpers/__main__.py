@@ -11,9 +11,11 @@ import sys
 # command name -> (module that implements it, one-line help); "module:name" picks an
 # object in the module, for a module with several commands
 COMMANDS = {
-    "train": ("gan_helpers.train_command", "train the default GAN (MLP on MNIST) and write a grid of its samples"),
+    "train": ("gan_helpers.train_command", "train a GAN (default: the MLP GAN on MNIST) into a run folder; run again to resume"),
     "make-student": ("gan_helpers.course:make_student_command", "write the student version of the notebooks (solutions stripped)"),
     "grade": ("gan_helpers.course:grade_command", "run each student's notebooks and report which checks pass, as CSV"),
+    "sample": ("gan_helpers.run_commands:sample_command", "write a grid of images from a trained run's generator"),
+    "evaluate": ("gan_helpers.run_commands:evaluate_command", "score a trained run's generator (MNIST metrics)"),
     "regenerate-checks": ("gan_helpers.check_values", "recompute the expected values the test_* checks compare against"),
     "train-classifier": ("gan_helpers.metrics", "train the MNIST classifier behind the sample-quality metrics"),
 }

@@ -8,7 +8,9 @@ are recomputed from the reference implementations (``ops``, ``models``,
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
 
 Inputs come from seeded numpy generators (the same numbers on every platform);
-model weights are not stored but drawn the same way by :func:`fixed_weights`.
+model weights are not stored but drawn the same way by :func:`fixed_weights`
+(MLP models) and :func:`fixed_model_weights` (the DCGAN models, whose weights are
+listed with their kinds, e.g. :data:`DC_DISCRIMINATOR_WEIGHTS`).
 Running the command twice gives identical arrays.
 """
 
@@ -114,6 +116,7 @@ def compute_expected():
     values["ls_d_loss"] = losses.ls_discriminator_loss(scores_real, scores_fake).numpy()
     values["ls_g_loss"] = losses.ls_generator_loss(scores_fake).numpy()
     values["weights_seed"] = np.array(WEIGHTS_SEED)
+    values.update(compute_dc_expected(values))
     return values
 
 
@@ -131,6 +134,154 @@ def load_expected(path=CHECKS_FILE):
     """The stored expected values, as a dict of numpy arrays."""
     with np.load(path) as data:
         return {key: data[key] for key in data.files}
+
+
+# ---------------------------------------------------------------------------
+# DCGAN models (MNIST 28x28x1 and dogs 64x64x3)
+# ---------------------------------------------------------------------------
+#
+# A convolutional model's weights are listed as (shape, kind) pairs, in the order
+# of ``model.weights``; the kind says how ``fixed_model_weights`` draws them:
+# "dense" (in, out), "conv" (kh, kw, in, out), "deconv" (kh, kw, out, in) of a
+# stride-2 Conv2DTranspose, "bias", and batch norm's "gamma", "beta", "mean", "variance".
+
+DC_DISCRIMINATOR_WEIGHTS = [
+    ((4, 4, 1, 32), "conv"), ((32,), "bias"),
+    ((4, 4, 32, 64), "conv"), ((64,), "bias"),
+    ((7 * 7 * 64, 1), "dense"), ((1,), "bias"),
+]  # fmt: skip
+
+_BATCH_NORM = ("gamma", "beta", "mean", "variance")
+
+
+def _batch_norm(size):
+    return [((size,), kind) for kind in _BATCH_NORM]
+
+
+def dc_generator_weights(noise_dim=models.NOISE_DIM):
+    """(shape, kind) of the reference DCGAN generator's weights for a given noise size."""
+    return (
+        [((noise_dim, 7 * 7 * 64), "dense"), ((7 * 7 * 64,), "bias")] + _batch_norm(7 * 7 * 64)
+        + [((4, 4, 32, 64), "deconv"), ((32,), "bias")] + _batch_norm(32)
+        + [((4, 4, 1, 32), "deconv"), ((1,), "bias")]
+    )
+
+
+def dog_discriminator_weights(width=32):
+    """(shape, kind) of the reference dogs discriminator's weights."""
+    spec, channels_in = [], 3
+    for channels in (width, 2 * width, 4 * width, 8 * width):
+        spec += [((4, 4, channels_in, channels), "conv"), ((channels,), "bias")]
+        channels_in = channels
+    return spec + [((4 * 4 * 8 * width, 1), "dense"), ((1,), "bias")]
+
+
+def dog_generator_weights(noise_dim=models.NOISE_DIM, width=32):
+    """(shape, kind) of the reference dogs generator's weights."""
+    spec = [((noise_dim, 4 * 4 * 8 * width), "dense"), ((4 * 4 * 8 * width,), "bias")] + _batch_norm(4 * 4 * 8 * width)
+    channels_in = 8 * width
+    for channels in (4 * width, 2 * width, width):
+        spec += [((4, 4, channels, channels_in), "deconv"), ((channels,), "bias")] + _batch_norm(channels)
+        channels_in = channels
+    return spec + [((4, 4, 3, channels_in), "deconv"), ((3,), "bias")]
+
+
+# Ranges of the 1-D weights: biases and shifts around 0. Batch norm's moving variances
+# are large (about 1000) and its scales about their square root, so that a layer still
+# keeps activations of order 1, while batch norm's epsilon (1e-3 in Keras, 1e-5 in
+# TensorFlow) changes the outputs by about 1e-6: either is accepted.
+_VECTOR_RANGES = {
+    "bias": (-0.5, 0.5), "beta": (-0.5, 0.5), "mean": (-0.5, 0.5),
+    "gamma": (10.0, 40.0), "variance": (400.0, 1600.0),
+}  # fmt: skip
+
+
+def _fan_in(shape, kind):
+    if kind == "dense":
+        return shape[0]
+    if kind == "conv":
+        return shape[0] * shape[1] * shape[2]
+    if kind == "deconv":  # stride 2: each output pixel gets a quarter of the kernel's taps
+        return shape[0] * shape[1] * shape[3] / 4
+    raise ValueError(f"unknown weight kind {kind!r}")
+
+
+def fixed_model_weights(spec, seed=WEIGHTS_SEED):
+    """Deterministic float32 weights for a model described by (shape, kind) pairs.
+
+    Kernels are uniform in +/- sqrt(6 / fan_in), as in :func:`fixed_weights`
+    (which this matches for dense layers); 1-D weights follow ``_VECTOR_RANGES``.
+    Each weight has its own stream, seeded by ``(seed, index)``.
+    """
+    weights = []
+    for index, (shape, kind) in enumerate(spec):
+        rng = np.random.default_rng((seed, index))
+        if kind in _VECTOR_RANGES:
+            low, high = _VECTOR_RANGES[kind]
+        else:
+            high = np.sqrt(6.0 / _fan_in(shape, kind))
+            low = -high
+        weights.append(rng.uniform(low, high, size=shape).astype(np.float32))
+    return weights
+
+
+# The dogs checks run DOG_SAMPLES images through the discriminator and
+# DOG_GENERATOR_SAMPLES noise vectors through the generator, whose images are
+# compared on every DOG_STRIDE-th pixel (row and column): a small shipped file.
+DOG_SAMPLES = 16
+DOG_GENERATOR_SAMPLES = 4
+DOG_STRIDE = 4
+
+
+_CUBE_CORNERS = np.array([[r, g, b] for r in (-1, 1) for g in (-1, 1) for b in (-1, 1)], np.float64)
+
+
+def dog_inputs():
+    """The fixed inputs of the dogs model checks: 64x64x3 images in [-1, 1] and noise.
+
+    Drawn from their own seeded generator when needed (not stored: 200 kB of noise).
+    """
+    rng = np.random.default_rng((INPUTS_SEED, 4))
+    return {
+        # The 8 corners of the colour cube (twice), plus pixel noise: with plain noise every
+        # image gets about the same, positive logit, and a ReLU on the output would not show.
+        "dog_discriminator_x": (
+            0.8 * np.tile(_CUBE_CORNERS, (DOG_SAMPLES // 8, 1))[:, None, None, :]
+            + rng.uniform(-0.2, 0.2, size=(DOG_SAMPLES, 64, 64, 3))
+        ).astype(np.float32),
+        "dog_generator_z": rng.uniform(-1.0, 1.0, size=(DOG_GENERATOR_SAMPLES, models.NOISE_DIM)).astype(np.float32),
+    }
+
+
+def dc_discriminator_input(values):
+    """The DCGAN discriminator's fixed input: the MLP check's images, as (16, 28, 28, 1)."""
+    return values["discriminator_x"].reshape((-1, 28, 28, 1))
+
+
+def _conv_model_output(model, spec, x):
+    model.set_weights(fixed_model_weights(spec))
+    return model(tf.constant(x), training=False).numpy()
+
+
+def compute_dc_expected(values):
+    """Expected outputs of the DCGAN models on the fixed inputs (``values`` holds the MLP inputs)."""
+    dogs = dog_inputs()
+    with full_float32_matmuls():
+        dog_images = _conv_model_output(
+            models.dog_generator(), dog_generator_weights(), dogs["dog_generator_z"]
+        )
+        return {
+            "dc_discriminator_out": _conv_model_output(
+                models.dc_discriminator(), DC_DISCRIMINATOR_WEIGHTS, dc_discriminator_input(values)
+            ),
+            "dc_generator_out": _conv_model_output(
+                models.dc_generator(), dc_generator_weights(), values["generator_z"]
+            ),
+            "dog_discriminator_out": _conv_model_output(
+                models.dog_discriminator(), dog_discriminator_weights(), dogs["dog_discriminator_x"]
+            ),
+            "dog_generator_out": np.ascontiguousarray(dog_images[:, ::DOG_STRIDE, ::DOG_STRIDE, :]),
+        }
 
 
 # Command line: python -m gan_helpers regenerate-checks

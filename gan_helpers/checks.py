@@ -700,3 +700,594 @@ def test_lsgan_loss(ls_discriminator_loss, ls_generator_loss):
         check, "ls_generator_loss", ls_generator_loss, [expected["scores_fake"]], expected["ls_g_loss"], _ls_g_mistakes
     )
     _passed(check, max(d_error, g_error))
+
+
+# ---------------------------------------------------------------------------
+# Exploring a generator (notebook 09): interpolation and nearest neighbours
+# ---------------------------------------------------------------------------
+
+
+def _array_values(check, name, output):
+    """A student's numpy array or tensor as a finite float64 numpy array."""
+    if output is None:
+        _fail(check, f"{name} returned None.", "did you forget the `return` statement?")
+    try:
+        values = np.asarray(output, dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail(check, f"{name} returned a {type(output).__name__}, expected an array of numbers (numpy or a tensor).")
+    if not np.all(np.isfinite(values)):
+        _fail(check, f"{name} returned values that are not finite (nan or inf).")
+    return values
+
+
+def _interpolate_mistakes(z0, z1, steps):
+    t = np.arange(steps)[:, None]
+    return [
+        ("the last vector must be z1 itself: t runs from 0 to 1 with both ends included, "
+         "t = i / (steps - 1), as np.linspace(0, 1, steps) gives.", z0 + t / steps * (z1 - z0)),
+        ("both ends must be included: the first vector is z0 and the last is z1 "
+         "(t = i / (steps - 1), not i / (steps + 1)).", z0 + (t + 1) / (steps + 1) * (z1 - z0)),
+        ("the path runs the wrong way: it starts at z0 (t = 0) and ends at z1 (t = 1).",
+         z1 + t / (steps - 1) * (z0 - z1)),
+    ]
+
+
+def test_interpolate(interpolate):
+    """Check ``interpolate(z0, z1, steps)``: ``steps`` vectors from z0 to z1 in equal steps, both ends included."""
+    check = "test_interpolate"
+    rng = np.random.default_rng(2019)
+    z0 = rng.uniform(-1, 1, NOISE_DIM).astype(np.float32)
+    z1 = rng.uniform(-1, 1, NOISE_DIM).astype(np.float32)
+    worst = 0.0
+    for steps in (2, 5, 11):
+        values = _array_values(check, "interpolate", _call_student(check, "interpolate", interpolate, z0, z1, steps))
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        expected = z0.astype(np.float64) + t * (z1.astype(np.float64) - z0)
+        if values.shape != expected.shape:
+            transposed = values.shape == expected.shape[::-1]
+            hint = "the two dimensions are swapped: one row per step, shape (steps, dim)." if transposed else (
+                f"one row per step: stack the {steps} vectors into shape (steps, dim), e.g. "
+                "z0 + t[:, None] * (z1 - z0) with t of shape (steps,)."
+            )
+            _fail(check, f"interpolate(z0, z1, {steps}) returned shape {values.shape}, expected {expected.shape}.", hint)
+        error = _scaled_error(values, expected)
+        if error > ELEMENTWISE_TOLERANCE:
+            mistakes = _interpolate_mistakes(z0.astype(np.float64), z1.astype(np.float64), steps)
+            hint = _matching_mistake(values, mistakes) or (
+                "vector i is z0 + t_i (z1 - z0) with t_i = i / (steps - 1): equal steps along the straight line."
+            )
+            _fail(check, f"interpolate(z0, z1, {steps}) is wrong (max relative error {error:.2g}).", hint)
+        worst = max(worst, error)
+    _passed(check, worst)
+
+
+def _nearest_mistakes(queries, pool, k):
+    distances = np.sum((queries[:, None, :] - pool[None, :, :]) ** 2, axis=2)
+    nearest = np.argsort(distances, axis=1)[:, :k]
+    return [
+        ("these are the farthest images: np.argsort sorts ascending, so the nearest come first "
+         "without negating the distances.", np.argsort(-distances, axis=1)[:, :k]),
+        ("the right neighbours, farthest first: return them nearest first.", nearest[:, ::-1]),
+        ("indices count from 0, as numpy's do: do not add 1.", nearest + 1),
+        ("a larger dot product a.b does not mean a nearer image: |a - b|^2 = |a|^2 - 2 a.b + |b|^2, and the "
+         "|b|^2 term differs from one pool image to the next, so keep it.", np.argsort(-queries @ pool.T, axis=1)[:, :k]),
+    ]
+
+
+def test_nearest_neighbours(nearest_neighbours):
+    """Check ``nearest_neighbours(queries, pool, k)``: indices (N, k) into pool, nearest first."""
+    check = "test_nearest_neighbours"
+    rng = np.random.default_rng(2020)
+    pool = rng.normal(size=(300, 16)) * rng.uniform(0.3, 3.0, size=(300, 1))
+    queries = np.concatenate([rng.normal(size=(6, 16)), pool[[17, 230]]])
+    pool, queries = pool.astype(np.float32), queries.astype(np.float32)
+    k = 4
+    pool64, queries64 = pool.astype(np.float64), queries.astype(np.float64)
+    expected = np.argsort(np.sum((queries64[:, None, :] - pool64[None, :, :]) ** 2, axis=2), axis=1)[:, :k]
+    output = _call_student(check, "nearest_neighbours", nearest_neighbours, queries, pool, k)
+    values = _array_values(check, "nearest_neighbours", output)
+    if values.shape != expected.shape:
+        hint = "one row per query image, k indices into pool in each row."
+        if values.shape == expected.shape[::-1]:
+            hint = "the two dimensions are swapped: " + hint
+        _fail(check, f"nearest_neighbours(queries (8, 16), pool (300, 16), k=4) returned shape {values.shape}, "
+                     f"expected {expected.shape}.", hint)
+    if not np.array_equal(values, np.round(values)):
+        _fail(check, "nearest_neighbours returned fractional numbers: return the indices of the nearest pool "
+                     "images (np.argsort gives indices), not their distances.")
+    if np.array_equal(values, expected):
+        print(f"{check} passed (all {expected.size} neighbours right, nearest first)")
+        return
+    mistakes = _nearest_mistakes(queries64, pool64, k)
+    hint = next((hint for hint, wrong in mistakes if np.array_equal(values, wrong)), None)
+    if hint is None and all(set(row) == set(want) for row, want in zip(values.astype(np.int64), expected)):
+        hint = "the right neighbours in the wrong order: sort them nearest first (np.argsort; np.argpartition does not sort)."
+    if hint is None and not np.array_equal(values[6:, 0], [17, 230]):
+        hint = "two queries are copies of pool[17] and pool[230]: each one's nearest image is itself, at distance 0."
+    wrong_rows = int(np.sum(np.any(values != expected, axis=1)))
+    _fail(check, f"nearest_neighbours gave the wrong indices for {wrong_rows} of 8 queries.", hint)
+
+
+# ---------------------------------------------------------------------------
+# DCGAN models: MNIST (dc_discriminator, dc_generator) and dogs (dog_*)
+# ---------------------------------------------------------------------------
+
+# The DCGAN discriminator's slope is 0.2; the name in parentheses marks the right one.
+_ACTIVATIONS["leaky ReLU (slope 0.2)"] = _leaky(0.2)
+
+_DC_HIDDEN_D = ["leaky ReLU (slope 0.2)", "leaky ReLU with slope 0.3", "leaky ReLU (slope 0.01)", "ReLU", "no activation", "tanh", "sigmoid"]
+_DC_OUTPUT_D = ["no activation", "sigmoid", "tanh", "ReLU", "leaky ReLU (slope 0.2)"]
+_DC_HIDDEN_G = ["ReLU", "leaky ReLU (slope 0.2)", "leaky ReLU with slope 0.3", "leaky ReLU (slope 0.01)", "no activation", "tanh", "sigmoid"]
+_DC_OUTPUT_G = ["tanh", "no activation", "sigmoid", "ReLU"]
+
+_LEAKY_IN_G = "a leaky ReLU {where}: the DCGAN generator uses plain ReLU (leaky ReLU belongs in the discriminator)"
+_DC_HINTS = {
+    **_MODEL_HINTS,
+    ("leaky ReLU with slope 0.3", "leaky ReLU (slope 0.2)"): "slope 0.3 {where}: Keras's LeakyReLU default; the DCGAN discriminator uses 0.2 (layers.LeakyReLU(negative_slope=0.2))",
+    ("leaky ReLU (slope 0.01)", "leaky ReLU (slope 0.2)"): "slope 0.01 {where}: that is the MLP GAN's slope; the DCGAN discriminator uses 0.2",
+    ("ReLU", "leaky ReLU (slope 0.2)"): "plain ReLU {where}: the DCGAN discriminator uses leaky ReLU with slope 0.2",
+    ("no activation", "leaky ReLU (slope 0.2)"): "missing activation {where}: add the leaky ReLU (slope 0.2)",
+    ("tanh", "no activation"): "a tanh {where}: the discriminator returns logits, nothing after its last Dense layer",
+    ("leaky ReLU (slope 0.2)", "ReLU"): _LEAKY_IN_G,
+    ("leaky ReLU with slope 0.3", "ReLU"): _LEAKY_IN_G,
+    ("leaky ReLU (slope 0.01)", "ReLU"): _LEAKY_IN_G,
+    ("tanh", "ReLU"): "tanh {where}: the generator's hidden layers use ReLU; tanh only on the output",
+}
+
+
+class _ConvReference:
+    """What a convolutional builder must produce, and how to explain where it differs."""
+
+    def __init__(self, *, builder_name, role, args, input_shape, output_shape, convs, batch_norms, dense_units,
+                 plan, spec, x, expected, correct, slots, positions, compare=None):
+        self.builder_name = builder_name  # "dc_discriminator"
+        self.role = role  # "discriminator" or "generator"
+        self.args = args  # arguments the check builds the student's model with
+        self.input_shape = tuple(input_shape)  # per example
+        self.output_shape = tuple(output_shape)  # per example
+        self.convs = convs  # [(layer class name, filters, kernel, stride)]
+        self.batch_norms = batch_norms
+        self.dense_units = dense_units
+        self.plan = plan  # the forward pass, for trying out activations (see _plan_forward)
+        self.spec = spec  # (shape, kind) of each weight
+        self.x = x
+        self.expected = expected
+        self.correct, self.slots, self.positions = correct, slots, positions
+        self.compare = compare or (lambda values: values)
+
+    @property
+    def shapes(self):
+        return [shape for shape, _ in self.spec]
+
+    @property
+    def params(self):
+        return _count(self.shapes)
+
+
+def _all_layers(model):
+    """A model's layers, nested models opened up, input layers left out."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        elif not isinstance(layer, layers.InputLayer):
+            yield layer
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _describe_dc_layer(layer):
+    kind = type(layer).__name__
+    if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+        kh, kw = _pair(layer.kernel_size)
+        stride = _pair(layer.strides)
+        text = f"{kind}({layer.filters}, {kh}x{kw}, stride {stride[0] if stride[0] == stride[1] else stride}"
+        if layer.padding != "same":
+            text += f", padding '{layer.padding}'"
+        activation = getattr(layer.activation, "__name__", str(layer.activation))
+        return text + ("" if activation == "linear" else f", {activation}") + ")"
+    if isinstance(layer, layers.Reshape):
+        return f"Reshape({tuple(layer.target_shape)})"
+    return _describe_layer(layer)
+
+
+def describe_conv_layers(model):
+    """A one-line summary of a convolutional model, e.g. 'Conv2D(32, 4x4, stride 2) -> LeakyReLU(0.2) -> ...'."""
+    return " -> ".join(_describe_dc_layer(layer) for layer in _all_layers(model)) or "(no layers)"
+
+
+def _conv_signature(layer):
+    return (type(layer).__name__, layer.filters, _pair(layer.kernel_size), _pair(layer.strides), layer.padding)
+
+
+def _check_no_pooling(check, name, model, ref):
+    for layer in _all_layers(model):
+        kind = type(layer).__name__
+        if "Pool" in kind:
+            _fail(
+                check,
+                f"your {name} has a {kind} layer.",
+                "DCGANs learn their own downsampling: use strided convolutions (Conv2D(..., strides=2, "
+                "padding='same')) and no pooling layers. "
+                f"Your model's layers: {describe_conv_layers(model)}.",
+            )
+        if "UpSampling" in kind:
+            _fail(
+                check,
+                f"your {name} has an {kind} layer.",
+                "the DCGAN generator learns its upsampling: use transposed convolutions "
+                "(Conv2DTranspose(..., strides=2, padding='same')) instead of UpSampling2D + Conv2D. "
+                f"Your model's layers: {describe_conv_layers(model)}.",
+            )
+
+
+def _run_conv_model(check, name, model, x):
+    try:
+        return model(tf.constant(x), training=False)
+    except Exception as error:
+        raise AssertionError(
+            f"{check} failed: calling your {name} on a batch of shape {x.shape} raised "
+            f"{type(error).__name__}: {_plain(error)}\nHint: it should take inputs of shape (batch, "
+            f"{', '.join(str(d) for d in x.shape[1:])}), e.g. keras.Input(shape={tuple(x.shape[1:])})."
+        ) from error
+
+
+def _output_shape_hint(ref, actual, model):
+    """Why a model's output has the wrong shape (``actual`` and ``ref.output_shape`` are per example)."""
+    expected = ref.output_shape
+    layers_text = f" Your model's layers: {describe_conv_layers(model)}."
+    if ref.role == "discriminator":
+        if len(actual) > 1:
+            return "end with Flatten() and Dense(1): one logit per image." + layers_text
+        return f"the last Dense layer has {actual[-1]} units: one logit per image, Dense(1)." + layers_text
+    if len(actual) == len(expected) and actual[:-1] == expected[:-1]:
+        channels = "1 channel (greyscale)" if expected[-1] == 1 else f"{expected[-1]} channels (RGB)"
+        return (f"wrong channels: your images have {actual[-1]}, the images have {channels}. Give the last "
+                f"Conv2DTranspose {expected[-1]} filter{'s' if expected[-1] > 1 else ''}." + layers_text)
+    if len(actual) == 1 and actual[0] == int(np.prod(expected)):
+        return f"the images come out flat: the last layer is a transposed convolution making {expected}." + layers_text
+    if len(actual) == len(expected) and actual[0] < expected[0]:
+        return ("the images are too small: each Conv2DTranspose with strides=2 and padding='same' doubles the size; "
+                "is one missing, or a stride 1?" + layers_text)
+    if len(actual) == len(expected) and actual[0] > expected[0]:
+        return "the images are too large: check the reshape size and the strides." + layers_text
+    return layers_text.strip()
+
+
+def _check_conv_layers(check, name, model, ref):
+    convs = [layer for layer in _all_layers(model) if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose))]
+    layers_text = f" Your model's layers: {describe_conv_layers(model)}."
+    expected = [(kind, filters, (k, k), (s, s), "same") for kind, filters, k, s in ref.convs]
+    kind_name = ref.convs[0][0]
+    if len(convs) != len(expected):
+        _fail(check, f"your {name} has {len(convs)} convolution layers, expected {len(expected)} "
+                     f"({kind_name} layers).", describe_conv_layers(model))
+    for index, (layer, want) in enumerate(zip(convs, expected), start=1):
+        got = _conv_signature(layer)
+        if got == want:
+            continue
+        where = f"convolution {index} ({got[0]})"
+        if got[0] != want[0]:
+            hint = (f"{where} should be a {want[0]}: the discriminator downsamples with Conv2D, the generator "
+                    "upsamples with Conv2DTranspose.")
+        elif got[3] != want[3]:
+            hint = (f"{where} has stride {got[3][0] if got[3][0] == got[3][1] else got[3]}, expected {want[3][0]}: "
+                    "DCGANs change the image size with strides=2, not with pooling or upsampling layers.")
+        elif got[1] != want[1]:
+            hint = f"wrong channels: {where} has {got[1]} filters, expected {want[1]}."
+        elif got[2] != want[2]:
+            hint = f"{where} has a {got[2][0]}x{got[2][1]} kernel, expected {want[2][0]}x{want[2][1]} (kernel_size={want[2][0]})."
+        else:
+            hint = f"{where} has padding '{got[4]}': use padding='same', so that stride 2 exactly halves (or doubles) the size."
+        _fail(check, f"your {name}'s convolutions differ from the table.", hint + layers_text)
+
+
+def _check_batch_norms(check, name, model, ref):
+    count = sum(isinstance(layer, layers.BatchNormalization) for layer in _all_layers(model))
+    if count == ref.batch_norms:
+        return
+    layers_text = f" Your model's layers: {describe_conv_layers(model)}."
+    if ref.batch_norms == 0:
+        hint = (f"the course's {name} has no batch norm (the DCGAN paper's discriminator has some; this one is "
+                "small enough to train without): remove the BatchNormalization layers.")
+    elif count == 0:
+        hint = ("no batch norm: the DCGAN generator normalises after the projection and after every "
+                "transposed convolution but the last, layers.BatchNormalization() before each ReLU.")
+    else:
+        hint = (f"{count} BatchNormalization layers, expected {ref.batch_norms}: one after the projection and one "
+                "after every transposed convolution but the last (none on the output).")
+    _fail(check, f"your {name} has {count} batch-norm layers, expected {ref.batch_norms}.", hint + layers_text)
+
+
+def _check_conv_weights(check, name, model, ref):
+    shapes = [tuple(weight.shape) for weight in model.weights]
+    if shapes == [tuple(s) for s in ref.shapes] and model.count_params() == ref.params:
+        return
+    hints = []
+    dense = [layer for layer in _all_layers(model) if isinstance(layer, layers.Dense)]
+    if [layer.units for layer in dense] != list(ref.dense_units):
+        hints.append(f"your Dense layers have {[layer.units for layer in dense]} units, expected {list(ref.dense_units)}.")
+    without_bias = [type(layer).__name__ for layer in _all_layers(model)
+                    if isinstance(layer, (layers.Dense, layers.Conv2D, layers.Conv2DTranspose)) and not layer.use_bias]
+    if without_bias:
+        hints.append(f"{', '.join(without_bias)} without bias (use_bias=False): a bias just before batch norm is "
+                     "redundant, but the course's table counts it; keep the biases.")
+    if not hints:
+        hints.append("check the layer sizes against the table.")
+    hints.append(f"Your model's layers: {describe_conv_layers(model)}.")
+    _fail(check, f"your {name} has {model.count_params():,} parameters, expected {ref.params:,}.", " ".join(hints))
+
+
+def _plan_linear(steps, weights, h):
+    """Run the steps of a plan between two activations (they consume ``weights`` in order)."""
+    for step in steps:
+        kind = step[0]
+        if kind == "dense":
+            kernel, bias = next(weights), next(weights)
+            h = tf.matmul(h, kernel) + bias
+        elif kind == "conv":
+            kernel, bias = next(weights), next(weights)
+            h = tf.nn.conv2d(h, kernel, strides=step[1], padding="SAME") + bias
+        elif kind == "deconv":
+            kernel, bias = next(weights), next(weights)
+            n, height, width = h.shape[0], h.shape[1], h.shape[2]
+            shape = [n, height * step[1], width * step[1], kernel.shape[2]]
+            h = tf.nn.conv2d_transpose(h, kernel, shape, strides=step[1], padding="SAME") + bias
+        elif kind == "bn":
+            gamma, beta, mean, variance = (next(weights) for _ in range(4))
+            h = (h - mean) / tf.sqrt(variance + 1e-3) * gamma + beta
+        elif kind == "flatten":
+            h = tf.reshape(h, (h.shape[0], -1))
+        elif kind == "reshape":
+            h = tf.reshape(h, (-1, *step[1]))
+    return h
+
+
+def _plan_forward(plan, weights, x, activations, batch_norm_after_activation=False, cache=None):
+    """The reference forward pass with the given activations, float32 convolutions, float64 activations.
+
+    ``plan`` lists the steps: ("dense",), ("conv", stride), ("deconv", stride),
+    ("bn",), ("act",), ("flatten",), ("reshape", shape); every ("act",) applies
+    the next name of ``activations`` (a key of ``_ACTIVATIONS``). ``cache``, a dict
+    kept between calls with the same plan, weights and x, reuses the work done for
+    a common prefix of activations.
+    """
+    plan = list(plan)
+    if batch_norm_after_activation:
+        for i in range(len(plan) - 1):
+            if plan[i][0] == "bn" and plan[i + 1][0] == "act":
+                plan[i], plan[i + 1] = plan[i + 1], plan[i]
+        cache = None
+    cache = {} if cache is None else cache
+    segments, current = [], []
+    for step in plan:
+        if step[0] == "act":
+            segments.append(current)
+            current = []
+        else:
+            current.append(step)
+    counts = [sum({"dense": 2, "conv": 2, "deconv": 2, "bn": 4}.get(step[0], 0) for step in segment)
+              for segment in segments + [current]]
+    starts = np.cumsum([0] + counts)
+    h = tf.constant(x, tf.float32)
+    for index, segment in enumerate(segments):
+        key = tuple(activations[:index])
+        if key not in cache:
+            cache[key] = np.asarray(_plan_linear(segment, iter(weights[starts[index]:]), h), np.float64)
+        h = tf.constant(_ACTIVATIONS[activations[index]](cache[key]), tf.float32)
+    return np.asarray(_plan_linear(current, iter(weights[starts[len(segments)]:]), h), np.float64)
+
+
+def _activation_variants(correct, slots):
+    """Likely wrong activation choices: one slot changed, or every hidden slot the same (any output)."""
+    variants, seen = [], {tuple(correct)}
+    candidates = [correct[:i] + [option] + correct[i + 1:] for i, options in enumerate(slots) for option in options]
+    hidden = len(correct) - 1
+    candidates += [[option] * hidden + [out] for option in slots[0] for out in slots[-1]]
+    for candidate in candidates:
+        if tuple(candidate) not in seen:
+            seen.add(tuple(candidate))
+            variants.append(candidate)
+    return variants
+
+
+def _conv_value_hint(ref, weights, values):
+    compared, cache = ref.compare(values), {}
+    for found in _activation_variants(ref.correct, ref.slots):
+        output = ref.compare(_plan_forward(ref.plan, weights, ref.x, found, cache=cache))
+        if _scaled_error(compared, output) < MISTAKE_MATCH_TOLERANCE:
+            return "wrong activation: " + _activation_hint(found, ref.correct, ref.positions, _DC_HINTS)
+    if ref.batch_norms:
+        output = ref.compare(_plan_forward(ref.plan, weights, ref.x, ref.correct, batch_norm_after_activation=True))
+        if _scaled_error(compared, output) < MISTAKE_MATCH_TOLERANCE:
+            return ("batch norm comes after the ReLU: the DCGAN order is Dense or Conv2DTranspose -> "
+                    "BatchNormalization -> ReLU.")
+    if ref.role == "discriminator" and np.all((values > 0) & (values < 1)):
+        return "all outputs are in (0, 1): a sigmoid on the output? The discriminator returns logits."
+    if ref.role == "generator" and np.max(np.abs(values)) > 1.0:
+        return "outputs outside [-1, 1]: forgot the tanh on the last layer?"
+    return None
+
+
+def _check_conv_values(check, name, model, ref):
+    weights = check_values.fixed_model_weights(ref.spec, int(_expected()["weights_seed"]))
+    with check_values.full_float32_matmuls():
+        model.set_weights(weights)
+        output = _run_conv_model(check, name, model, ref.x)
+    values = _tensor_values(check, name, output, (len(ref.x), *ref.output_shape))
+    error = _scaled_error(ref.compare(values), ref.expected)
+    if error > MODEL_TOLERANCE:
+        with check_values.full_float32_matmuls():
+            hint = _conv_value_hint(ref, weights, values)
+        _fail(
+            check,
+            f"with fixed weights, your {name}'s outputs differ from the expected ones (max relative error {error:.1e}).",
+            (hint or "the layers and their sizes are right, so check the activations and the order of the layers.")
+            + f" Your model's layers: {describe_conv_layers(model)}.",
+        )
+    return error
+
+
+def _check_output_range(check, name, model, ref):
+    """With the model's own initial weights: a generator's images lie in [-1, 1]."""
+    if ref.role != "generator":
+        return
+    z = np.random.default_rng(0).uniform(-3.0, 3.0, size=(4, ref.input_shape[0])).astype(np.float32)
+    images = np.asarray(_run_conv_model(check, name, model, z))
+    if np.min(images) < -1.0 or np.max(images) > 1.0:
+        _fail(check, f"your {name} makes values from {np.min(images):.2f} to {np.max(images):.2f}, outside [-1, 1].",
+              "forgot the tanh on the last layer? Images are in [-1, 1]. "
+              f"Your model's layers: {describe_conv_layers(model)}.")
+
+
+def _test_conv_model(check, builder, ref):
+    name = ref.builder_name
+    model = _build_model(check, name, builder, *ref.args)
+    _check_no_pooling(check, name, model, ref)
+    output = _run_conv_model(check, name, model, ref.x)
+    if not tf.is_tensor(output) or tuple(output.shape[1:]) != ref.output_shape:
+        actual = tuple(output.shape[1:]) if tf.is_tensor(output) else None
+        if actual is None:
+            _tensor_values(check, name, output)
+        _fail(check, f"your {name} returned shape {tuple(output.shape)}, expected {(len(ref.x), *ref.output_shape)}.",
+              _output_shape_hint(ref, actual, model))
+    _check_conv_layers(check, name, model, ref)
+    _check_batch_norms(check, name, model, ref)
+    _check_conv_weights(check, name, model, ref)
+    _check_output_range(check, name, model, ref)
+    return model, _check_conv_values(check, name, model, ref)
+
+
+def _check_conv_noise_dim(check, builder, ref, first_units, **kwargs):
+    """The generator builder must use its noise_dim argument as the input size."""
+    small = 8
+    model = _build_model(check, ref.builder_name, builder, small, **kwargs)
+    first_kernel = next((tuple(w.shape) for w in model.weights if len(w.shape) == 2), None)
+    if first_kernel != (small, first_units):
+        _fail(
+            check,
+            f"{ref.builder_name}({small}) has a first layer of shape {first_kernel}, expected ({small}, {first_units}).",
+            "use noise_dim as the input size (keras.Input(shape=(noise_dim,))).",
+        )
+    output = _run_conv_model(check, f"{ref.builder_name}({small})", model, np.zeros((2, small), np.float32))
+    _tensor_values(check, f"{ref.builder_name}({small})", output, (2, *ref.output_shape))
+
+
+_DC_D_POSITIONS = ["after the first convolution", "after the second convolution", "on the output"]
+_DC_G_POSITIONS = ["after the first batch norm (the projection)", "after the second batch norm", "on the output"]
+
+
+def _dc_discriminator_reference():
+    expected = _expected()
+    plan = [("conv", 2), ("act",), ("conv", 2), ("act",), ("flatten",), ("dense",), ("act",)]
+    return _ConvReference(
+        builder_name="dc_discriminator", role="discriminator", args=(), input_shape=(28, 28, 1), output_shape=(1,),
+        convs=[("Conv2D", 32, 4, 2), ("Conv2D", 64, 4, 2)], batch_norms=0, dense_units=[1], plan=plan,
+        spec=check_values.DC_DISCRIMINATOR_WEIGHTS, x=check_values.dc_discriminator_input(expected),
+        expected=expected["dc_discriminator_out"],
+        correct=["leaky ReLU (slope 0.2)", "leaky ReLU (slope 0.2)", "no activation"],
+        slots=[_DC_HIDDEN_D, _DC_HIDDEN_D, _DC_OUTPUT_D], positions=_DC_D_POSITIONS,
+    )
+
+
+def _dc_generator_reference(noise_dim=NOISE_DIM):
+    expected = _expected()
+    plan = [("dense",), ("bn",), ("act",), ("reshape", (7, 7, 64)), ("deconv", 2), ("bn",), ("act",),
+            ("deconv", 2), ("act",)]
+    return _ConvReference(
+        builder_name="dc_generator", role="generator", args=(noise_dim,), input_shape=(noise_dim,),
+        output_shape=(28, 28, 1), convs=[("Conv2DTranspose", 32, 4, 2), ("Conv2DTranspose", 1, 4, 2)],
+        batch_norms=2, dense_units=[7 * 7 * 64], plan=plan, spec=check_values.dc_generator_weights(noise_dim),
+        x=expected["generator_z"], expected=expected["dc_generator_out"], correct=["ReLU", "ReLU", "tanh"],
+        slots=[_DC_HIDDEN_G, _DC_HIDDEN_G, _DC_OUTPUT_G], positions=_DC_G_POSITIONS,
+    )
+
+
+def test_dc_discriminator(dc_discriminator):
+    """Check the DCGAN discriminator builder (28x28x1): strided convolutions, no pooling, logits out.
+
+    Checks the layers (two Conv2D 4x4 stride 2 with 32 and 64 filters, no pooling,
+    no batch norm, Flatten, Dense(1)), the parameter count (36,513) and the outputs
+    with fixed weights (leaky ReLU 0.2 after each convolution, no sigmoid).
+    """
+    check = "test_dc_discriminator"
+    _, error = _test_conv_model(check, dc_discriminator, _dc_discriminator_reference())
+    _passed(check, error)
+
+
+def test_dc_generator(dc_generator):
+    """Check the DCGAN generator builder (noise -> 28x28x1): transposed convolutions, batch norm, tanh out.
+
+    Checks the layers (Dense 7*7*64, two Conv2DTranspose 4x4 stride 2 with 32 and 1
+    filters, two batch norms), the parameter count (350,177), that images lie in
+    [-1, 1], the outputs with fixed weights (ReLU after each batch norm, tanh out),
+    and that ``noise_dim`` sets the input size.
+    """
+    check = "test_dc_generator"
+    reference = _dc_generator_reference()
+    _, error = _test_conv_model(check, dc_generator, reference)
+    _check_conv_noise_dim(check, dc_generator, reference, 7 * 7 * 64)
+    _passed(check, error)
+
+
+_DOG_SAMPLED = (slice(None), slice(None, None, check_values.DOG_STRIDE), slice(None, None, check_values.DOG_STRIDE))
+
+
+def _dog_discriminator_reference(width=32):
+    expected, inputs = _expected(), check_values.dog_inputs()
+    plan = [step for _ in range(4) for step in (("conv", 2), ("act",))] + [("flatten",), ("dense",), ("act",)]
+    return _ConvReference(
+        builder_name="dog_discriminator", role="discriminator", args=(), input_shape=(64, 64, 3), output_shape=(1,),
+        convs=[("Conv2D", width * m, 4, 2) for m in (1, 2, 4, 8)], batch_norms=0, dense_units=[1], plan=plan,
+        spec=check_values.dog_discriminator_weights(width), x=inputs["dog_discriminator_x"],
+        expected=expected["dog_discriminator_out"], correct=["leaky ReLU (slope 0.2)"] * 4 + ["no activation"],
+        slots=[_DC_HIDDEN_D] * 4 + [_DC_OUTPUT_D],
+        positions=[f"after convolution {i}" for i in range(1, 5)] + ["on the output"],
+    )
+
+
+def _dog_generator_reference(noise_dim=NOISE_DIM, width=32):
+    expected, inputs = _expected(), check_values.dog_inputs()
+    plan = [("dense",), ("bn",), ("act",), ("reshape", (4, 4, 8 * width))]
+    plan += [step for _ in range(3) for step in (("deconv", 2), ("bn",), ("act",))] + [("deconv", 2), ("act",)]
+    return _ConvReference(
+        builder_name="dog_generator", role="generator", args=(noise_dim,), input_shape=(noise_dim,),
+        output_shape=(64, 64, 3),
+        convs=[("Conv2DTranspose", width * m, 4, 2) for m in (4, 2, 1)] + [("Conv2DTranspose", 3, 4, 2)],
+        batch_norms=4, dense_units=[4 * 4 * 8 * width], plan=plan,
+        spec=check_values.dog_generator_weights(noise_dim, width), x=inputs["dog_generator_z"],
+        expected=expected["dog_generator_out"], correct=["ReLU"] * 4 + ["tanh"],
+        slots=[_DC_HIDDEN_G] * 4 + [_DC_OUTPUT_G],
+        positions=["after the first batch norm (the projection)"] + [f"after batch norm {i}" for i in (2, 3, 4)]
+        + ["on the output"],
+        compare=lambda values: values[_DOG_SAMPLED],
+    )
+
+
+def _check_width(check, builder, ref_factory, *args):
+    """A builder with a ``width`` argument must scale its channels by it."""
+    if not _accepts(builder, "width"):
+        return
+    small = ref_factory(*args, width=8)
+    name = f"{small.builder_name}(width=8)"
+    model = _build_model(check, name, lambda: builder(*args, width=8))
+    _check_conv_layers(check, name, model, small)
+
+
+def test_dog_discriminator(dog_discriminator):
+    """Check the dogs discriminator builder (64x64x3): four Conv2D 4x4 stride 2, leaky ReLU 0.2, logits out."""
+    check = "test_dog_discriminator"
+    _, error = _test_conv_model(check, dog_discriminator, _dog_discriminator_reference())
+    _check_width(check, dog_discriminator, _dog_discriminator_reference)
+    _passed(check, error)
+
+
+def test_dog_generator(dog_generator):
+    """Check the dogs generator builder (noise -> 64x64x3): four Conv2DTranspose 4x4 stride 2, batch norm, tanh out."""
+    check = "test_dog_generator"
+    reference = _dog_generator_reference()
+    _, error = _test_conv_model(check, dog_generator, reference)
+    _check_conv_noise_dim(check, dog_generator, reference, 4 * 4 * 8 * 32)
+    _check_width(check, dog_generator, _dog_generator_reference, NOISE_DIM)
+    _passed(check, error)

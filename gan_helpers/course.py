@@ -23,8 +23,9 @@ comments aside); the grader re-imports the ``test_*`` function from
 **Submissions.** ``SUBMISSIONS/`` holds one folder per student, named after the
 student, with that student's notebooks in it (at any depth). A notebook is matched
 to the course's by file name, or else by its number (``01_...``). Each notebook runs
-in its own fresh kernel, in a scratch folder, in quick mode, under a time limit
-per cell and per notebook. What goes wrong costs only the checks it touches:
+in its own fresh kernel, in a scratch folder, in quick mode, without widgets, under a
+time limit per cell and per notebook (``--jobs N`` runs N notebooks at once). What
+goes wrong costs only the checks it touches:
 
 - a notebook that is not valid JSON or not a notebook: all its checks fail;
 - a check cell that is missing: that check fails ("missing");
@@ -442,13 +443,14 @@ def _read_submission(path):
 
 
 def kernel_environment(quick=True):
-    """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise."""
+    """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise, no widgets."""
     import os
 
     from gan_helpers import settings
 
     env = dict(os.environ)
     env[settings.QUICK_ENV] = "1" if quick else "0"
+    env["GAN_COURSE_WIDGETS"] = "0"  # nobody watches: plain text output (see gan_helpers.widgets)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -563,7 +565,7 @@ def summary_table(results):
 
 
 def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
-          cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, log=print):
+          cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, log=print, jobs=1):
     """Grade every student's notebooks against the checks of the course's notebooks.
 
     Args:
@@ -573,9 +575,13 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
         time_limit: seconds one notebook may run in all; cell_time_limit: per cell.
         quick: run the kernels in quick mode (``GAN_COURSE_QUICK=1``).
         log: called with a line of progress per notebook (None for silence).
+        jobs: how many notebooks run at once, each in its own kernel (about one per
+            CPU core; time limits are wall-clock, so leave them room when raising this).
     Returns:
-        The list of :class:`CheckResult`, also written to ``out_csv``.
+        The list of :class:`CheckResult`, in student then notebook order, also written to ``out_csv``.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}.")
     notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else COURSE_NOTEBOOKS
     course = {path.name: find_checks(read_notebook_json(path)) for path in course_notebooks(notebooks_dir)}
     course = {name: checks for name, checks in course.items() if checks}
@@ -584,17 +590,27 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
     students = find_students(submissions_dir)
     if not students:
         raise FileNotFoundError(f"{submissions_dir} holds no student folders (one folder per student).")
-    results = []
-    for student, submitted in students.items():
-        for name, checks in course.items():
-            path = match_submission(name, submitted)
-            start = time.monotonic()
-            outcomes = grade_notebook(path, checks, time_limit=time_limit, cell_time_limit=cell_time_limit, quick=quick)
-            rows = [CheckResult(student, name, check, *outcomes[check]) for check in [c.name for c in checks]]
-            results.extend(rows)
-            if log:
-                passed = sum(row.passed for row in rows)
-                log(f"{student}: {name}: {passed}/{len(rows)} checks passed ({time.monotonic() - start:.1f} s)")
+    tasks = [(student, name, checks, match_submission(name, submitted))
+             for student, submitted in students.items() for name, checks in course.items()]
+
+    def grade_one(task):
+        student, name, checks, path = task
+        start = time.monotonic()
+        outcomes = grade_notebook(path, checks, time_limit=time_limit, cell_time_limit=cell_time_limit, quick=quick)
+        rows = [CheckResult(student, name, check.name, *outcomes[check.name]) for check in checks]
+        if log:
+            passed = sum(row.passed for row in rows)
+            log(f"{student}: {name}: {passed}/{len(rows)} checks passed ({time.monotonic() - start:.1f} s)")
+        return rows
+
+    if jobs == 1:
+        graded = [grade_one(task) for task in tasks]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            graded = list(pool.map(grade_one, tasks))
+    results = [row for rows in graded for row in rows]
     write_report(results, out_csv)
     return results
 
@@ -611,6 +627,90 @@ def colab_url(notebook_name, repository=REPOSITORY, branch="main"):
 def colab_badge(notebook_name, repository=REPOSITORY):
     """The markdown of an "Open in Colab" badge for a course notebook."""
     return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(notebook_name, repository)})"
+
+
+# The first code cell of every notebook: installs the library where it is missing (Colab).
+# On Colab, load_mnist then finds no data/mnist.npz and takes Keras's download of MNIST.
+SETUP_CELL = (
+    "# Set-up: on Colab this installs the course's library; elsewhere it does nothing.\n"
+    "try:\n"
+    "    import gan_helpers\n"
+    "except ImportError:\n"
+    f'    %pip install -q "gan_helpers @ git+https://github.com/{REPOSITORY}"\n'
+    "    import gan_helpers"
+)
+
+
+def add_colab_badge(path):
+    """Put the notebook's Colab badge at the top of its first markdown cell; True when it changed.
+
+    Idempotent: a notebook whose first markdown cell already starts with its badge is
+    left as it is. Only that cell's source changes; the file is written as Jupyter does.
+    """
+    path = Path(path)
+    notebook = read_notebook_json(path)
+    badge = colab_badge(path.name)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = cell_source(cell)
+            if text.startswith(badge):
+                return False
+            _with_source(cell, f"{badge}\n\n{text}")
+            break
+    else:
+        raise NotebookFormatError(f"{path.name} has no markdown cell to put the Colab badge in.")
+    path.write_text(notebook_json_text(notebook), encoding="utf-8")
+    return True
+
+
+def convention_problems(path):
+    """What a course notebook gets wrong of the course's conventions: a list of sentences (empty: none).
+
+    The conventions: the first cell is markdown starting with the notebook's Colab
+    badge; the first code cell is the set-up cell (``SETUP_CELL``); no cell has
+    outputs or an execution count; solution regions are balanced and the next code
+    cell after each solution cell is its check (a cell of ``test_*`` calls).
+    """
+    path = Path(path)
+    try:
+        notebook = read_notebook_json(path)
+    except NotebookFormatError as error:
+        return [str(error)]
+    problems, cells, name = [], notebook["cells"], path.name
+    badge = colab_badge(name)
+    if not cells or cells[0]["cell_type"] != "markdown":
+        problems.append(f"{name}: the first cell must be markdown (the title, under the Colab badge).")
+    elif not cell_source(cells[0]).startswith(badge):
+        problems.append(f"{name}: the first markdown cell must start with the Colab badge line {badge} "
+                        f"(python -c 'from gan_helpers.course import add_colab_badge; "
+                        f"add_colab_badge(\"notebooks/{name}\")' adds it).")
+    code_cells = [(index, cell) for index, cell in enumerate(cells) if cell["cell_type"] == "code"]
+    if not code_cells or cell_source(code_cells[0][1]) != SETUP_CELL:
+        where = f"cell {code_cells[0][0]}" if code_cells else "no code cell"
+        problems.append(f"{name}: the first code cell ({where}) must be the set-up cell, exactly:\n{SETUP_CELL}")
+    for index, cell in code_cells:
+        if cell.get("outputs") or cell.get("execution_count") is not None:
+            problems.append(f"{name}, cell {index}: has outputs or an execution count; commit notebooks "
+                            "without outputs (clear them, or write the notebook with nbformat and empty outputs).")
+    for position, (index, cell) in enumerate(code_cells):
+        source = cell_source(cell)
+        if SOLUTION_BEGIN not in source:
+            continue
+        try:
+            strip_code_solutions(source, f"{name}, cell {index}")
+        except NotebookFormatError as error:
+            problems.append(str(error))
+        following = code_cells[position + 1] if position + 1 < len(code_cells) else None
+        if following is None or check_code(cell_source(following[1])) is None:
+            problems.append(f"{name}, cell {index}: the solution region is not followed by its check "
+                            "(the next code cell must hold only test_* calls, e.g. test_leaky_relu(leaky_relu)).")
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            try:
+                strip_markdown_answer(cell_source(cell), f"{name}, cell {index}")
+            except NotebookFormatError as error:
+                problems.append(str(error))
+    return problems
 
 
 # ----------------------------------------------------------------------------------------
@@ -641,6 +741,8 @@ def _add_grade_arguments(parser):
                         help="seconds one notebook may run in all (default %(default)s)")
     parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIME_LIMIT,
                         help="seconds one cell may run (default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks to run at once, each in its own kernel (default 1; about one per CPU core)")
     parser.add_argument("--full", action="store_true",
                         help="run the notebooks in full, not in quick mode (slow: real training)")
 
@@ -648,7 +750,7 @@ def _add_grade_arguments(parser):
 def _run_grade(args):
     try:
         results = grade(args.submissions, args.out, notebooks_dir=args.notebooks, time_limit=args.timeout,
-                        cell_time_limit=args.cell_timeout, quick=not args.full)
+                        cell_time_limit=args.cell_timeout, quick=not args.full, jobs=args.jobs)
     except (OSError, ValueError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2

@@ -506,3 +506,143 @@ def run(args):
     info = train_classifier(epochs=args.epochs, seed=args.seed, weights_path=args.output, verbose=2)
     print(f"Test accuracy {info['test_accuracy']:.2%} after {info['epochs']} epochs ({info['seconds']} s); weights in {args.output}")
     return 0
+
+
+# ---------------------------------------------------------------- exploring a generator
+
+# In quick mode, nearest_neighbours searches at most this many images of the split.
+QUICK_MAX_NEIGHBOUR_POOL = 10_000
+
+
+def interpolate_noise(z0, z1, steps=8, method="linear"):
+    """``steps`` noise vectors on the way from ``z0`` to ``z1``, both ends included.
+
+    ``linear``: z0 + t (z1 - z0) for t = 0, 1/(steps-1), ..., 1. For the course's
+    uniform noise in [-1, 1] every point stays inside the noise cube, so the
+    generator never sees an input it was not trained on.
+    ``slerp``: along the great circle between the two directions, with the length
+    interpolated linearly (White, 2016, "Sampling generative networks"). It suits
+    Gaussian noise, whose samples lie near a sphere and whose linear midpoints are
+    atypically short.
+
+    Args:
+        z0, z1: noise vectors, shape (dim,) or (1, dim), numpy or tensors.
+        steps: number of vectors returned, at least 2.
+    Returns:
+        numpy float32 (steps, dim); row 0 is z0, row steps-1 is z1.
+    """
+    z0 = np.asarray(z0, np.float64).reshape(-1)
+    z1 = np.asarray(z1, np.float64).reshape(-1)
+    if z0.shape != z1.shape:
+        raise ValueError(f"z0 and z1 must have the same length; got {z0.size} and {z1.size}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2 (the two ends included), not {steps!r}.")
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if method == "linear":
+        path = z0 + t * (z1 - z0)
+    elif method == "slerp":
+        norm0, norm1 = np.linalg.norm(z0), np.linalg.norm(z1)
+        if norm0 == 0 or norm1 == 0:
+            raise ValueError("slerp needs two non-zero vectors; use method='linear'.")
+        u0, u1 = z0 / norm0, z1 / norm1
+        angle = np.arccos(np.clip(u0 @ u1, -1.0, 1.0))
+        if angle < 1e-6:
+            directions = u0 + t * (u1 - u0)
+        else:
+            directions = (np.sin((1 - t) * angle) * u0 + np.sin(t * angle) * u1) / np.sin(angle)
+        path = directions * (norm0 + t * (norm1 - norm0))
+    else:
+        raise ValueError(f"method must be 'linear' or 'slerp', not {method!r}.")
+    path[0], path[-1] = z0, z1
+    return path.astype(np.float32)
+
+
+@dataclasses.dataclass
+class Neighbours:
+    """The nearest real images to each of a batch of (generated) images.
+
+    indices: (N, k) int, rows of the searched split (``load_mnist()``'s order), nearest first.
+    distances: (N, k) float, Euclidean distances in the space searched.
+    images: (N, k, 28, 28) float32 in [-1, 1], the neighbours themselves.
+    labels: (N, k) int, their digits.
+    space: 'pixels' or 'features'.
+    searched: how many real images were searched.
+    """
+
+    indices: np.ndarray
+    distances: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray
+    space: str
+    searched: int
+
+
+def _mnist_split(split):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
+@functools.lru_cache(maxsize=4)
+def _pool_vectors(space, split, size):
+    """The first ``size`` images of a split as float32 vectors (pixels or features), and their squared norms."""
+    images = _mnist_split(split)[0][:size]
+    if space == "pixels":
+        vectors = images.reshape(len(images), -1).astype(np.float32) / 127.5 - 1.0
+    elif size == len(_mnist_split(split)[0]):
+        vectors = mnist_features(split).astype(np.float32)
+    else:
+        vectors = classify(images / 127.5 - 1.0)[0].astype(np.float32)
+    vectors.setflags(write=False)
+    return vectors, np.sum(vectors.astype(np.float64) ** 2, axis=1)
+
+
+def nearest_neighbours(images, k=3, space="pixels", split="train", limit=None, chunk=256):
+    """The ``k`` real MNIST images nearest to each of ``images``: is a generator copying?
+
+    A generator that memorised its training set would score a perfect FID; what
+    gives it away is that its samples sit (almost) on top of training images.
+    Compare the distances with those of real *test* digits to the training set:
+    samples much closer than unseen real digits are copies.
+
+    Args:
+        images: (N, 784), (N, 28, 28) or (N, 28, 28, 1) in [-1, 1].
+        k: neighbours per image.
+        space: 'pixels' (Euclidean distance between the images, values in [-1, 1])
+            or 'features' (between the metrics classifier's features: the same
+            digit drawn in the same style, even when shifted by a pixel).
+        split: 'train' (the images GANs learn from) or 'test'.
+        limit: search only the first ``limit`` images of the split. In quick mode
+            at most ``QUICK_MAX_NEIGHBOUR_POOL`` (10,000) are searched.
+        chunk: query images per block (memory: chunk x pool size floats).
+    Returns:
+        Neighbours.
+    """
+    if space not in ("pixels", "features"):
+        raise ValueError(f"space must be 'pixels' or 'features', not {space!r}.")
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    pool_images, pool_labels = _mnist_split(split)
+    size = len(pool_images) if limit is None else int(limit)
+    if settings.quick_mode():
+        size = min(size, QUICK_MAX_NEIGHBOUR_POOL)
+    size = min(size, len(pool_images))
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
+        raise ValueError(f"k must be an integer from 1 to the number of images searched ({size}), not {k!r}.")
+    queries = as_classifier_input(images)
+    queries = queries.reshape(len(queries), -1) if space == "pixels" else classify(queries)[0]
+    queries = queries.astype(np.float32)
+    pool, pool_norms = _pool_vectors(space, split, size)
+    # Candidates by float32 matrix products, then exact float64 distances for the
+    # best few: |a - b|^2 = |a|^2 - 2 a.b + |b|^2 loses digits in float32 near 0.
+    candidates = min(size, k + 8)
+    indices, distances = np.empty((len(queries), k), np.int64), np.empty((len(queries), k))
+    for start in range(0, len(queries), chunk):
+        rows = queries[start : start + chunk]
+        d2 = pool_norms[None, :].astype(np.float32) - 2 * rows @ pool.T
+        best = np.argpartition(d2, candidates - 1, axis=1)[:, :candidates]
+        exact = np.sum((rows[:, None, :].astype(np.float64) - pool[best].astype(np.float64)) ** 2, axis=2)
+        order = np.argsort(exact, axis=1, kind="stable")[:, :k]
+        indices[start : start + chunk] = np.take_along_axis(best, order, axis=1)
+        distances[start : start + chunk] = np.sqrt(np.take_along_axis(exact, order, axis=1))
+    neighbour_images = pool_images[indices].astype(np.float32) / 127.5 - 1.0
+    return Neighbours(indices, distances, neighbour_images, pool_labels[indices], space, size)

@@ -189,3 +189,72 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
         + [layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", name="image")],
         name="dog_generator",
     )
+
+
+# ---------------------------------------------------------------------------
+# DCGAN builders for CIFAR-10 (issue 7): 32x32 colour images.
+# ---------------------------------------------------------------------------
+
+# Side of the CIFAR-10 images: 32x32 RGB in [-1, 1].
+CIFAR_IMAGE_SIZE = 32
+
+
+def cifar_discriminator(width=32):
+    """The DCGAN discriminator for 32x32 colour images (CIFAR-10): three stride-2 convolutions.
+
+    (N, 32, 32, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 16, 16, width)
+                   -> Conv 2*width 4x4 s2 -> leaky ReLU 0.2   (N, 8, 8, 2*width)
+                   -> Conv 4*width 4x4 s2 -> leaky ReLU 0.2   (N, 4, 4, 4*width)
+                   -> Flatten -> Dense 1                      (N, 1) logits
+
+    Input: images (N, 32, 32, 3), float32 in [-1, 1]. Output: logits (N, 1), no sigmoid.
+    Strided convolutions instead of pooling, leaky ReLU 0.2, no batch norm (as in the
+    course's other discriminators). ``width=32`` keeps it small enough to train on a CPU
+    (the DCGAN paper's 64 or 128 cost four to sixteen times as much).
+    Parameters for width=32: 1,568 + 32,832 + 131,200 + 2,049 = 167,649.
+    """
+    convs = []
+    for index, channels in enumerate((width, 2 * width, 4 * width), start=1):
+        convs += [
+            layers.Conv2D(channels, 4, strides=2, padding="same", name=f"conv_{index}"),
+            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"),
+        ]
+    return keras.Sequential(
+        [keras.Input(shape=(CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), name="image")]
+        + convs
+        + [layers.Flatten(name="flatten"), layers.Dense(1, name="logits")],
+        name="cifar_discriminator",
+    )
+
+
+def cifar_generator(noise_dim=NOISE_DIM, width=32):
+    """The DCGAN generator for 32x32 colour images (CIFAR-10): project, then three up-convolutions.
+
+    (N, noise_dim) -> Dense 4*4*4*width -> batch norm -> ReLU -> reshape   (N, 4, 4, 4*width)
+                   -> ConvTranspose 2*width 4x4 s2 -> batch norm -> ReLU   (N, 8, 8, 2*width)
+                   -> ConvTranspose width   4x4 s2 -> batch norm -> ReLU   (N, 16, 16, width)
+                   -> ConvTranspose 3       4x4 s2 -> tanh                 (N, 32, 32, 3)
+
+    Input: noise (N, noise_dim), float32. Output: images (N, 32, 32, 3) in [-1, 1].
+    Parameters for noise_dim=96, width=32: 198,656 + 8,192 [batch norm] + 131,136 + 256
+    + 32,800 + 128 + 1,539 = 372,707 (4,288 of them batch-norm moving statistics).
+    """
+    stages = []
+    for index, channels in enumerate((2 * width, width), start=1):
+        stages += [
+            layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name=f"deconv_{index}"),
+            layers.BatchNormalization(name=f"batch_norm_{index + 1}"),
+            layers.ReLU(name=f"relu_{index + 1}"),
+        ]
+    return keras.Sequential(
+        [
+            keras.Input(shape=(noise_dim,), name="noise"),
+            layers.Dense(4 * 4 * 4 * width, name="project"),
+            layers.BatchNormalization(name="batch_norm_1"),
+            layers.ReLU(name="relu_1"),
+            layers.Reshape((4, 4, 4 * width), name="reshape"),
+        ]
+        + stages
+        + [layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", name="image")],
+        name="cifar_generator",
+    )

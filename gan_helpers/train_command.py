@@ -1,34 +1,49 @@
-"""The ``train`` command: train a GAN in a terminal and write pictures of what it learned.
+"""The ``train`` command: train a GAN in a terminal, into a run folder that it can resume.
 
-    python -m gan_helpers train [--out runs/demo] [--epochs 10] [--seed 0] ...
+    python -m gan_helpers train --data mnist|cifar10|dogs|PATH --model mlp|dcgan --loss bce|ls \\
+        --epochs N --out runs/NAME [--batch-size B] [--learning-rate LR] [--seed S] ...
 
-Trains the course's default GAN, the MLP GAN of notebook 05 (``models.discriminator``
-and ``models.generator``, the binary cross-entropy losses, Adam from
-``training.get_solvers``), on the embedded MNIST, printing progress as it goes.
-It then writes into the output folder:
+With no options it trains the course's default GAN, the MLP GAN of notebook 05, on
+the embedded MNIST for 10 epochs into ``runs/demo`` (what ``./course demo`` runs).
+``--model dcgan`` trains the DCGAN made for the data's image size: 28x28 grey for
+MNIST, 32x32 colour for CIFAR-10, 64x64 (or 32x32, ``--image-size``) colour for the
+dogs and for any folder of your own pictures. As it trains it shows a progress bar
+and writes, into the run folder (see ``gan_helpers.runs``):
 
-- ``samples.png``: a grid of digits generated from fixed noise (``--num-samples``);
-- ``losses.png``: the discriminator's and generator's losses per step;
-- ``progress.gif``: the same 16 latent codes as training went on.
+- ``samples/epoch_001.png``, ...: a grid of generated images after every epoch;
+- ``checkpoints/``: everything needed to resume, saved every epoch and on Ctrl-C;
+- ``logs/``: TensorBoard logs, losses and sample grids (``tensorboard --logdir runs/NAME/logs``);
+- at the end: ``samples.png`` (the final grid), ``losses.png``, ``progress.gif``, ``generator.keras``.
 
-``./course demo`` runs this command into ``runs/demo``. In quick mode
-(``GAN_COURSE_QUICK=1``) ``run_a_gan`` stops after a few steps, so the command
-finishes in seconds (the pictures then show noise, not digits).
+Running the same command again resumes from the last checkpoint (a larger
+``--epochs`` trains on). A different configuration into an existing run folder is
+refused, with the differences listed, unless ``--overwrite`` is given. In quick
+mode (``GAN_COURSE_QUICK=1``) ``run_a_gan`` stops after a few steps, so the command
+finishes in seconds (the pictures then show noise).
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from gan_helpers import losses, models, training, viz
-from gan_helpers.data import CorruptDatasetError, DatasetNotFoundError
+from gan_helpers import runs, settings, training, viz
+from gan_helpers.data import (
+    CIFAR10_CLASSES,
+    CorruptDatasetError,
+    DatasetNotFoundError,
+    dogs_dataset,
+    load_cifar10,
+    load_dogs,
+    load_image_folder,
+)
 from gan_helpers.ops import sample_noise
+from gan_helpers.runs import RunError, RunFolder
 
-SAMPLES_FILE = "samples.png"
-LOSSES_FILE = "losses.png"
-PROGRESS_FILE = "progress.gif"
 # Exit status after Ctrl-C, as shells report it (128 + SIGINT).
 INTERRUPTED = 130
+# Exit status for a command line that cannot work (as argparse uses).
+USAGE = 2
 
 
 def positive_int(text):
@@ -54,68 +69,235 @@ def positive_float(text):
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"),
-                        help="folder for the pictures (created if missing; default: runs/demo)")
-    parser.add_argument("--epochs", type=positive_int, default=10,
-                        help="passes over MNIST's 60,000 training images (default: 10)")
-    parser.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default: 128)")
-    parser.add_argument("--learning-rate", type=positive_float, default=1e-3,
-                        help="Adam's learning rate for both networks (default: 0.001)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="make data order, noise and samples reproducible (default: random)")
-    parser.add_argument("--num-samples", type=positive_int, default=64,
-                        help="digits in samples.png, laid out as a square grid (default: 64)")
-    parser.add_argument("--print-every", type=positive_int, default=100,
-                        help="print the losses every this many steps (default: 100)")
-    parser.epilog = "In quick mode (GAN_COURSE_QUICK=1) training stops after a few steps."
+    data = parser.add_argument_group("what to train")
+    data.add_argument("--data", default="mnist", metavar="mnist|cifar10|dogs|PATH",
+                      help="the data set, or a folder of your own images (any size, JPEG/PNG/...) (default: mnist)")
+    data.add_argument("--data-root", type=Path, default=None, metavar="PATH",
+                      help="where the cifar10 or dogs files are: cifar-10-python.tar.gz or its extracted folder; "
+                           "the Stanford Dogs archives or folders (default: the usual places)")
+    data.add_argument("--download", action="store_true",
+                      help="download cifar10 or dogs when they are not found (needs the internet)")
+    data.add_argument("--class", dest="data_class", choices=CIFAR10_CLASSES, default=None, metavar="CLASS",
+                      help=f"train on one CIFAR-10 class: {', '.join(CIFAR10_CLASSES)} (default: all)")
+    data.add_argument("--model", choices=runs.MODELS, default="mlp",
+                      help="mlp: the fully connected GAN (MNIST only); dcgan: the convolutional GAN (default: mlp)")
+    data.add_argument("--loss", choices=runs.LOSSES, default="bce",
+                      help="bce: the original GAN's cross-entropy; ls: least squares (LSGAN) (default: bce)")
+    data.add_argument("--image-size", type=int, choices=runs.IMAGE_SIZES, default=None,
+                      help="side of the images for dogs and folders of images (default: 64)")
+    how = parser.add_argument_group("how to train")
+    how.add_argument("--epochs", type=positive_int, default=10, metavar="N",
+                     help="passes over the data, counted over resumed runs (default: 10)")
+    how.add_argument("--batch-size", type=positive_int, default=128, metavar="B", help="images per step (default: 128)")
+    how.add_argument("--learning-rate", type=positive_float, default=None, metavar="LR",
+                     help="Adam's learning rate for both networks (default: 0.001 for mlp, 0.0002 for dcgan)")
+    how.add_argument("--seed", type=int, default=None, metavar="S",
+                     help="make data order, noise and samples reproducible (default: random, then kept by the run)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", type=Path, default=Path("runs/demo"), metavar="FOLDER",
+                     help="the run folder (created if missing; default: runs/demo)")
+    out.add_argument("--overwrite", action="store_true",
+                     help="start over when --out holds a run with another configuration (deletes that run)")
+    out.add_argument("--num-samples", type=positive_int, default=64, metavar="N",
+                     help="images in each sample grid, laid out as a square (default: 64)")
+    out.add_argument("--print-every", type=positive_int, default=50, metavar="N",
+                     help="update the progress bar and the TensorBoard losses every this many steps (default: 50)")
+    parser.epilog = ("Run the same command again to resume. In quick mode (GAN_COURSE_QUICK=1) training stops "
+                     "after a few steps.")
 
 
-def build(args):
-    """``(D, G, D_solver, G_solver, discriminator_loss, generator_loss)`` for ``args``."""
-    D, G, D_solver, G_solver = training.build_gan(
-        models.discriminator, lambda: models.generator(models.NOISE_DIM), learning_rate=args.learning_rate
-    )
-    return D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss
+# ----------------------------------------------------------------------------
+# Progress on the terminal
+# ----------------------------------------------------------------------------
 
 
-def train(args, D, G, D_solver, G_solver, discriminator_loss, generator_loss):
-    """Run ``run_a_gan`` with plain-text progress; returns the GanHistory."""
-    return training.run_a_gan(
-        D, G, D_solver, G_solver, discriminator_loss, generator_loss,
-        show_every=max(1, args.print_every * 5), print_every=args.print_every, batch_size=args.batch_size,
-        num_epochs=args.epochs, noise_size=models.NOISE_DIM, seed=args.seed,
-        callbacks=[training.TextProgress()],
-    )
+class ProgressBar(training.GanCallback):
+    """A text progress bar: redrawn in place on a terminal, one line per update elsewhere (logs, CI).
+
+    ``epoch 2/10 [#######.............] 35%  step 330/938  D: 1.2034  G: 0.8713  5,210 img/s  ~1m05s left``
+    """
+
+    WIDTH = 24
+
+    def __init__(self, stream=None, grids=None):
+        self.stream = stream or sys.stdout
+        self.grids = grids
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.open_line = False
+
+    def _print(self, text, end="\n"):
+        if self.open_line:
+            self.stream.write("\n")
+            self.open_line = False
+        self.stream.write(text + end)
+        self.stream.flush()
+
+    def on_train_begin(self, run):
+        self.run = run
+        total = run.total_steps if run.total_steps is not None else "?"
+        resumed = f", resuming at step {run.start_step}" if run.start_step else ""
+        self._print(f"Training {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps of {run.batch_size} "
+                    f"images ({total} steps{resumed}).")
+
+    def _bar(self, step):
+        total = self.run.total_steps
+        if not total:
+            return f"step {step}"
+        done = min(step / total, 1.0)
+        filled = int(round(done * self.WIDTH))
+        return f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:4.0%}  step {step}/{total}"
+
+    def on_log(self, step, logs):
+        left = "" if logs["seconds_left"] is None else f"  ~{training.format_seconds(logs['seconds_left'])} left"
+        line = (f"epoch {logs['epoch']}/{self.run.num_epochs} {self._bar(step)}  D: {logs['d_loss']:.4f}  "
+                f"G: {logs['g_loss']:.4f}  {logs['images_per_sec']:,.0f} img/s{left}")
+        if self.tty:
+            self.stream.write("\r" + line.ljust(getattr(self, "_last_width", 0)))
+            self.stream.flush()
+            self._last_width = len(line)
+            self.open_line = True
+        else:
+            self._print(line)
+
+    def on_epoch_end(self, epoch, logs):
+        grid = f"; samples in {self.grids.written[-1]}" if self.grids and self.grids.written else ""
+        self._print(f"epoch {epoch}/{self.run.num_epochs} done at step {logs['step']}: mean D: {logs['d_loss']:.4f}  "
+                    f"G: {logs['g_loss']:.4f}, {logs['images_per_sec']:,.0f} img/s{grid}")
+
+    def on_train_end(self, history):
+        self._print(f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
+                    f"{training.format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
 
 
-def write_pictures(args, G, history):
-    """Write the sample grid, the loss plot and the progress GIF; return their paths."""
-    seed = 0 if args.seed is None else args.seed
-    noise = sample_noise(args.num_samples, models.NOISE_DIM, seed=seed)
-    images = G(noise, training=False)
-    paths = [viz.save_image_grid(images, args.out / SAMPLES_FILE, value_range=(-1.0, 1.0), scale=2)]
+# ----------------------------------------------------------------------------
+# Data, models, training, pictures
+# ----------------------------------------------------------------------------
+
+
+def check_data_name(data):
+    """``RunError`` unless ``data`` is a data set's name or an existing folder."""
+    if data in runs.DATA_SETS:
+        return
+    path = Path(data).expanduser()
+    if path.is_dir():
+        return
+    valid = f"Valid data sets: {', '.join(runs.DATA_SETS)}, or the path of a folder of images."
+    if path.is_file():
+        hint = " For CIFAR-10 files use --data cifar10 --data-root PATH." if "cifar" in path.name.lower() else ""
+        raise RunError(f"--data {data} is a file; a folder of images is needed.{hint} {valid}")
+    raise RunError(f"Unknown data set {data!r} (and no folder of that name exists). {valid}")
+
+
+def load_data(config, args):
+    """What ``run_a_gan(dataset=...)`` takes for this run: None (MNIST), an array or a tf.data pipeline."""
+    if config.data == "mnist":
+        return None
+    if config.data == "cifar10":
+        (images, labels), _ = load_cifar10(args.data_root, download=args.download)
+        if config.data_class is not None:
+            images = images[labels == CIFAR10_CLASSES.index(config.data_class)]
+        if settings.quick_mode():
+            images = images[: settings.QUICK_MAX_EXAMPLES]
+        which = f"the {config.data_class}s" if config.data_class else "all classes"
+        print(f"CIFAR-10: {len(images)} training images ({which}).")
+        if len(images) == 0:
+            raise CorruptDatasetError(f"CIFAR-10 at {args.data_root} holds no {config.data_class} images.")
+        return images
+    if config.data == "dogs":
+        loaded = load_dogs(args.data_root, image_size=config.image_size, download=args.download)
+        return dogs_dataset(loaded.images, config.batch_size, seed=config.seed)
+    return load_image_folder(config.data, config.image_size).images
+
+
+def build(config):
+    """``(D, G, D_solver, G_solver, discriminator_loss, generator_loss)`` for ``config``."""
+    make_discriminator, make_generator = config.builders()
+    D, G, D_solver, G_solver = training.build_gan(make_discriminator, make_generator,
+                                                  learning_rate=config.learning_rate)
+    return (D, G, D_solver, G_solver, *config.loss_functions())
+
+
+def sample_noise_for(config, count):
+    """The fixed noise of a run's sample grids (also what ``sample`` uses with the run's seed)."""
+    return sample_noise(count, config.noise_dim, seed=config.seed)
+
+
+def write_pictures(folder, config, G, history, num_samples):
+    """The final sample grid, the loss plot, the progress GIF and the generator; returns their paths."""
+    scale = runs.grid_scale(config.image_size)
+    images = G(sample_noise_for(config, num_samples), training=False)
+    paths = [viz.save_image_grid(images, folder / runs.SAMPLES_FILE, value_range=(-1.0, 1.0), scale=scale)]
     if history.d_loss:
-        paths.append(viz.plot_losses(history, path=args.out / LOSSES_FILE, title="MLP GAN on MNIST"))
+        paths.append(viz.plot_losses(history, path=folder / runs.LOSSES_FILE, title=config.describe()))
     if history.samples:
-        paths.append(viz.make_gif(history.samples, args.out / PROGRESS_FILE, value_range=(-1.0, 1.0), scale=2))
+        paths.append(viz.make_gif(history.samples, folder / runs.PROGRESS_FILE, value_range=(-1.0, 1.0), scale=scale))
+    G.save(folder / runs.GENERATOR_FILE)
+    paths.append(folder / runs.GENERATOR_FILE)
     return paths
 
 
+def error(message, status=1):
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
 def run(args):
-    if args.out.exists() and not args.out.is_dir():
-        print(f"error: --out {args.out} is a file; give a folder for the pictures.", file=sys.stderr)
-        return 2
     try:
-        gan = build(args)
-        history = train(args, *gan)
-    except (DatasetNotFoundError, CorruptDatasetError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    paths = write_pictures(args, gan[1], history)
+        return _run(args)
+    except KeyboardInterrupt:  # outside training, which itself stops cleanly on Ctrl-C and saves a checkpoint
+        print("\nInterrupted. The same command resumes from the last checkpoint, if one was saved.", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(args):
+    try:
+        check_data_name(args.data)
+        config = runs.make_config(data=args.data, data_class=args.data_class, model=args.model, loss=args.loss,
+                                  image_size=args.image_size, batch_size=args.batch_size,
+                                  learning_rate=args.learning_rate, seed=args.seed)
+    except RunError as problem:
+        return error(problem, USAGE)
+    folder = RunFolder(args.out)
+    if folder.path.exists() and not folder.path.is_dir():
+        return error(f"--out {folder.path} is a file; give a folder for the run.", USAGE)
+    try:
+        resuming = folder.exists() and not args.overwrite
+        config = folder.prepare(config, overwrite=args.overwrite)
+        print(f"{'Resuming' if resuming else 'Run'} {folder.path}: {config.describe()}, seed {config.seed}.")
+        dataset = load_data(config, args)
+        D, G, D_solver, G_solver, d_loss, g_loss = build(config)
+        if args.overwrite:
+            folder.clear()  # only now that the data is there: a failed start leaves the old run alone
+        folder.check_checkpoint(D, G)
+        folder.write(config, args.epochs)
+    except RunError as problem:
+        return error(problem)
+    except (DatasetNotFoundError, CorruptDatasetError) as problem:
+        return error(f"{problem}\nNothing was trained.")
+
+    scale = runs.grid_scale(config.image_size)
+    grids = runs.EpochSampleGrids(folder.samples_dir, sample_noise_for(config, args.num_samples), scale=scale)
+    from gan_helpers.summaries import TensorBoardCallback
+
+    callbacks = [grids, TensorBoardCallback(folder.log_dir), ProgressBar(grids=grids)]
+    started = time.perf_counter()
+    history = training.run_a_gan(
+        D, G, D_solver, G_solver, d_loss, g_loss, show_every=max(1, args.print_every * 5),
+        print_every=args.print_every, batch_size=config.batch_size, num_epochs=args.epochs,
+        noise_size=config.noise_dim, dataset=dataset, seed=config.seed, callbacks=callbacks,
+        checkpoint_dir=folder.checkpoint_dir,
+    )
+    paths = write_pictures(folder.path, config, G, history, args.num_samples)
     for path in paths[1:]:
         print(f"Wrote {path}")
-    print(f"Sample grid of {args.num_samples} generated digits: {paths[0]}")
+    print(f"TensorBoard logs in {folder.log_dir} (view them with: tensorboard --logdir {folder.log_dir})")
+    took = training.format_seconds(time.perf_counter() - started)
+    if history.epochs_done < args.epochs:
+        print(f"Took {took}; {history.epochs_done} of {args.epochs} epochs done. Run the same command again to resume.")
+    else:
+        print(f"Took {took}; all {args.epochs} epochs done. The same command with a larger --epochs trains on.")
+    what = "digits" if config.is_mnist else "images"
+    print(f"Sample grid of {args.num_samples} generated {what}: {paths[0]}")
     if history.stopped == "nan":
-        print(f"error: {history.message}", file=sys.stderr)
-        return 1
+        return error(history.message)
     return INTERRUPTED if history.stopped == "interrupted" else 0

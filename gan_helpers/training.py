@@ -12,10 +12,12 @@ just-updated discriminator. What it adds to the textbook loop:
   every ``print_every`` steps. Noise is drawn in the ``tf.data`` pipeline, in
   parallel with training.
 - **A guard against divergence.** Inside the graph, an update is applied only when
-  its loss and gradients are finite. The first non-finite step freezes training (no
-  later update is applied either), and Python stops at its next read-back with a
-  message naming the step and the likely causes. The models keep their last finite
-  weights.
+  its loss and gradients are finite; when the generator's half of a step fails, the
+  discriminator's half, already applied, is undone from a copy taken at the start of
+  the step. The first non-finite step freezes training (no later update is applied
+  either), and Python stops at its next read-back with a message naming the step and
+  the likely causes. The models and optimizers keep their state after the last
+  finite step.
 - **Interrupts and checkpoints.** Ctrl-C (or the notebook's stop button) returns the
   history so far, weights kept. With ``checkpoint_dir``, models, optimizers, progress
   and history are saved at every epoch end and on stopping; calling ``run_a_gan``
@@ -30,6 +32,7 @@ from above by ``viz`` or ``widgets`` through ``register_default_callbacks``.
 """
 
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -41,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_helpers import settings
-from gan_helpers.data import mnist_dataset
+from gan_helpers.data import load_mnist
 
 NUM_SAMPLES = 16
 SUM = tf.distribute.ReduceOp.SUM
@@ -149,8 +152,10 @@ class GanRun:
     ``total_steps`` is the number of steps of all ``num_epochs`` (None while the
     data set's length is unknown); ``end_step`` is where this call will stop (less
     than ``total_steps`` in quick mode); ``start_step`` where it started (more than
-    0 when resumed from a checkpoint). ``train_step`` is the compiled step function
-    (its ``experimental_get_tracing_count()`` tells how often it was traced).
+    0 when resumed from a checkpoint). ``train_step`` is the compiled step function,
+    set when the first epoch starts, so still None in ``on_train_begin`` (keep the
+    run and read it later: its ``experimental_get_tracing_count()`` tells how often
+    it was traced).
     """
 
     D: keras.Model
@@ -179,8 +184,9 @@ class GanCallback:
     - ``on_log(step, logs)``: every ``print_every`` steps; ``logs`` has ``'d_loss'``,
       ``'g_loss'`` (floats, this step's), ``'epoch'``, ``'images_per_sec'`` (since
       the last log) and ``'seconds_left'`` (for this call; None if unknown).
-    - ``on_samples(step, images)``: before training (step 0), every ``show_every``
-      steps and at the end; ``images`` is numpy (16, ...) in [-1, 1] from fixed noise.
+    - ``on_samples(step, images)``: before training (step 0, or the step a resumed
+      run starts from), every ``show_every`` steps and at the end; ``images`` is
+      numpy (16, ...) in [-1, 1] from fixed noise.
     - ``on_epoch_end(epoch, logs)``: ``logs`` has ``'d_loss'``, ``'g_loss'`` (epoch
       means), ``'epoch'``, ``'step'``, ``'images_per_sec'``.
     - ``on_train_end(history)``: once, also after an interrupt or a non-finite loss.
@@ -281,9 +287,13 @@ class _Callbacks:
 
 
 def _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_loss, **numbers):
-    for name, model in (("D", D), ("G", G)):
+    for name, model, builder in (("D", D, "discriminator"), ("G", G, "generator")):
         if not isinstance(model, keras.Model):
-            raise TypeError(f"{name} must be a keras.Model (e.g. models.discriminator()), not {type(model).__name__}.")
+            hint = ""
+            if callable(model) and not isinstance(model, type):
+                hint = f" This is the function that builds it: call it, {name} = {builder}()."
+            raise TypeError(f"{name} must be a keras.Model (e.g. {name} = {builder}()), not "
+                            f"{type(model).__name__}.{hint}")
     if D is G:
         raise ValueError("D and G are the same model; pass a discriminator and a generator.")
     for name, solver in (("D_solver", D_solver), ("G_solver", G_solver)):
@@ -292,9 +302,20 @@ def _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_los
     if D_solver is G_solver:
         raise ValueError("D_solver and G_solver are the same optimizer; each network needs its own: "
                          "D_solver, G_solver = get_solvers().")
-    for name, function in (("discriminator_loss", discriminator_loss), ("generator_loss", generator_loss)):
+    for name, function, arguments in (("discriminator_loss", discriminator_loss, "(logits_real, logits_fake)"),
+                                      ("generator_loss", generator_loss, "(logits_fake)")):
         if not callable(function):
             raise TypeError(f"{name} must be a function, not {type(function).__name__}.")
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):  # some built-ins have none; they fail clearly enough later
+            continue
+        try:
+            signature.bind(*[None] * arguments.count("logits"))
+        except TypeError:
+            raise TypeError(f"{name} must take {arguments.count('logits')} argument(s), {name}{arguments}, but "
+                            f"{getattr(function, '__name__', 'it')}{signature} does not. Were "
+                            "discriminator_loss and generator_loss passed in the wrong order?") from None
     for name, value in numbers.items():
         minimum = 0 if name == "num_epochs" else 1
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
@@ -355,6 +376,18 @@ def _image_shapes(D, G, noise_size):
     if math.prod(data_shape) != math.prod(fake_shape):
         raise ValueError(f"G makes images of shape {fake_shape} but D takes inputs of shape {data_shape}; "
                          f"they must hold the same number of pixels.")
+    # One call also builds a D that creates its weights on its first call (a subclassed
+    # model without an input shape): its optimizer must know them before training.
+    try:
+        logits = D(tf.reshape(fake, (-1, *data_shape)), training=False)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise ValueError(f"D could not score a batch of images of shape {data_shape} (what G makes): "
+                         f"{error}") from None
+    if tuple(logits.shape) not in ((2, 1), (2,)):
+        raise ValueError(f"D must return one logit per image, shape (batch, 1); it returned shape "
+                         f"{tuple(logits.shape)} for a batch of 2. End D with a Dense(1) layer.")
     return data_shape, fake_shape
 
 
@@ -378,7 +411,10 @@ def _with_loss_scaling(solver, models):
 class _DataFeed:
     """Per-epoch ``tf.data`` pipelines yielding ``(real, z_d, z_g)`` batches.
 
-    ``real`` is float32 in [-1, 1] of shape (B, *data_shape); ``z_d`` and ``z_g``
+    ``real`` is float32 in [-1, 1] of shape (B, *data_shape). Arrays (MNIST
+    included) are shuffled each epoch in an order that depends on ``(seed, epoch)``
+    only, and batched by gathering rows, so no per-image work runs in Python or in a
+    shuffle buffer. ``z_d`` and ``z_g``
     are uniform noise in [-1, 1] of shape (B, noise_size), drawn statelessly from
     ``(seed, epoch, batch index)``: a resumed run draws the same noise as an
     uninterrupted one, and every replica of a distributed run gets its own slice
@@ -399,8 +435,9 @@ class _DataFeed:
             if math.prod(self.data_shape) != 28 * 28:
                 raise ValueError(f"D takes images of shape {self.data_shape}, but MNIST images are 28x28. "
                                  "Pass your images with dataset=...")
-            flat = len(self.data_shape) == 1
-            return lambda epoch: mnist_dataset(self.batch_size, flat=flat, seed=self._epoch_seed(epoch))
+            dataset = load_mnist()[0][0]  # uint8 (60000, 28, 28), rescaled below
+            if settings.quick_mode():
+                dataset = dataset[: settings.QUICK_MAX_EXAMPLES]
         if isinstance(dataset, tf.data.Dataset):
             dataset = self._images_only(dataset)
             if self._is_unbatched(dataset):
@@ -412,19 +449,19 @@ class _DataFeed:
             count = int(dataset.shape[0])
             if count == 0:
                 raise ValueError("dataset holds no images.")
-            images = tf.data.Dataset.from_tensor_slices(dataset)
-            self._check_range(self._as_model_input(images.batch(self.batch_size)))
+            images = tf.convert_to_tensor(dataset)
+            self._check_range(self._as_model_input(tf.data.Dataset.from_tensors(images[: self.batch_size])))
 
             def shuffled(epoch):
-                batches = images.shuffle(count, seed=self._epoch_seed(epoch)).batch(self.batch_size)
-                return self._as_model_input(batches)
+                # The order depends on (seed, epoch) only, not on TensorFlow's global seed,
+                # so that a run resumed in a fresh kernel sees the data in the same order.
+                order = np.random.default_rng([self.seed, epoch]).permutation(count)
+                batches = tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size)
+                return self._as_model_input(batches.map(lambda index: tf.gather(images, index)))
 
             return shuffled
         raise TypeError("dataset must be None (MNIST), a tf.data.Dataset of image batches, or an array of images "
                         f"(N, ...); got {type(dataset).__name__}.")
-
-    def _epoch_seed(self, epoch):
-        return (self.seed * 1_000_003 + epoch) % (2**31 - 1)
 
     @staticmethod
     def _images_only(dataset):
@@ -509,6 +546,17 @@ def _all_finite(tensors):
     return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]))
 
 
+def _unique_variables(variables):
+    """TensorFlow variables under ``variables`` (Keras ones unwrapped), each once, in order."""
+    seen, unique = set(), []
+    for variable in variables:
+        variable = _tf_variable(variable)
+        if id(variable) not in seen:
+            seen.add(id(variable))
+            unique.append(variable)
+    return unique
+
+
 def _scalar_loss(value, name):
     value = tf.convert_to_tensor(value)
     if value.shape.rank != 0:
@@ -525,6 +573,8 @@ class _TrainStep:
         diverged: set at the first non-finite step; from then on steps do nothing.
         losses: ring buffer (capacity, 2) of (d_loss, g_loss), slot ``step % capacity``.
         failure: (d_loss, g_loss, d_grads_finite, g_grads_finite) of the failing step.
+        backup: a copy of what the step changes before its last check (D, D_solver,
+            G's non-trainable variables), restored when the step is not finite.
     """
 
     def __init__(self, D, G, D_solver, G_solver, discriminator_loss, generator_loss, *,
@@ -543,6 +593,14 @@ class _TrainStep:
             for solver, model in ((D_solver, D), (G_solver, G)):
                 if not solver.built:
                     solver.build(model.trainable_variables)
+            # What a step changes before it knows whether its generator half is finite:
+            # D and its optimizer (updated first), and the statistics layers such as
+            # BatchNormalization keep in G. Copied at the start of every step and put
+            # back when the step turns out non-finite. G's weights and G_solver need no
+            # copy: their update is the step's last act, applied only when all is finite.
+            self.state = _unique_variables([*D.variables, *D_solver.variables, *G.non_trainable_variables])
+            self.backup = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False, name="gan_backup")
+                           for v in self.state]
         self.function = None
 
     def compile(self, element_spec):
@@ -612,8 +670,17 @@ class _TrainStep:
     def _first(self, value):
         return self.strategy.experimental_local_results(value)[0]
 
+    def _save_state(self):
+        for copy, variable in zip(self.backup, self.state):
+            copy.assign(variable)
+
+    def _restore_state(self):
+        for copy, variable in zip(self.backup, self.state):
+            variable.assign(copy)
+
     def _step(self, real, z_d, z_g):
         def train():
+            self._save_state()
             d_loss, d_grads_ok, d_grads = self.strategy.run(self._discriminator_replica, args=(real, z_d))
             d_loss, d_grads_ok = self._first(d_loss), self._first(d_grads_ok)
             d_ok = tf.math.is_finite(d_loss) & d_grads_ok
@@ -622,7 +689,7 @@ class _TrainStep:
             g_loss, g_grads_ok, g_grads = self.strategy.run(self._generator_replica, args=(z_g,))
             g_loss, g_grads_ok = self._first(g_loss), self._first(g_grads_ok)
             ok = d_ok & tf.math.is_finite(g_loss) & g_grads_ok
-            tf.cond(ok, lambda: self._apply(self.G_solver, g_grads, self.G.trainable_variables), lambda: None)
+            tf.cond(ok, lambda: self._apply(self.G_solver, g_grads, self.G.trainable_variables), self._restore_state)
 
             slot = self.step % self.capacity
             self.losses.assign(tf.tensor_scatter_nd_update(self.losses, [[slot]], [tf.stack([d_loss, g_loss])]))
@@ -750,7 +817,9 @@ class _Loop:
         self.seconds_before = self.history.elapsed_s
         self.fixed_noise = tf.random.stateless_uniform((NUM_SAMPLES, run.noise_size), seed=(feed.seed, 7),
                                                        minval=-1.0, maxval=1.0)
-        self.sample_function = tf.function(lambda z: run.G(z, training=False))
+        # Eager: a few calls per run, not worth a trace (and a new tf.function per call of
+        # run_a_gan would set off TensorFlow's retracing warning after a few calls).
+        self.sample_function = lambda z: run.G(z, training=False)
         self.window = None  # (time, step) where the current logging window began
         self.steady = None  # (time, step) after the first (compiling) step
         self.epoch_timer = None
@@ -762,8 +831,7 @@ class _Loop:
         self.epoch_timer = start
         try:
             self.callbacks("on_train_begin", self.run)
-            if self.run.start_step == 0:
-                self._samples()
+            self._samples()  # the first grid; on resuming, the grid at the step it resumes from
             while self.epoch < self.run.num_epochs and self.calls < self.run.end_step:
                 if not self._train_epoch():
                     break

@@ -295,3 +295,51 @@ def make_gif(frames, path, *, duration_ms=250, loop=0, value_range=None, scale=1
         path, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=loop
     )
     return path
+
+
+def plot_class_shares(shares, *, min_share=None, ax=None, title=None, path=None):
+    """Bar chart of the share of samples per class (e.g. per digit): mode collapse made visible.
+
+    Args:
+        shares: one sequence of per-class shares (e.g. ``SampleScores.class_shares``),
+            or a dict ``{name: shares}`` to compare several sets side by side.
+        min_share: draw a dotted line at this share (e.g. ``metrics.MIN_CLASS_SHARE``,
+            below which a class counts as not covered).
+        ax, title, path: as in :func:`plot_losses` (draw into an Axes; write a PNG
+            instead of showing, returning its Path).
+    A dashed line marks the even share, 1 / number of classes.
+    """
+    if not isinstance(shares, Mapping):
+        shares = {"": shares}
+    if not shares:
+        raise ValueError("plot_class_shares needs at least one set of shares.")
+    named = {name: np.asarray(values, dtype=np.float64).ravel() for name, values in shares.items()}
+    sizes = {values.size for values in named.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise ValueError(f"Every set of shares must have the same, non-zero number of classes; got sizes {sorted(sizes)}.")
+    classes = sizes.pop()
+    figure = None
+    if ax is None:
+        figure, ax = plt.subplots(figsize=(max(6.0, 0.25 * classes * len(named)), 3.2))
+    width = 0.8 / len(named)
+    positions = np.arange(classes)
+    for index, (name, values) in enumerate(named.items()):
+        ax.bar(positions - 0.4 + width * (index + 0.5), values, width, label=name or None)
+    ax.axhline(1.0 / classes, color="black", linestyle="--", linewidth=0.8, label="even share")
+    if min_share is not None:
+        ax.axhline(min_share, color="tab:red", linestyle=":", linewidth=0.8, label=f"covered above {min_share:g}")
+    ax.set_xticks(positions)
+    ax.set_xlabel("class")
+    ax.set_ylabel("share of samples")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    if figure is None:
+        return None
+    if path is not None:
+        path = _output_path(path, ".png")
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        return path
+    _finish_figure(figure)
+    return None

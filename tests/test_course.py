@@ -178,7 +178,7 @@ def test_checks_are_cells_of_test_calls_only():
 
 @pytest.fixture(scope="module")
 def graded_small_course(tmp_path_factory):
-    """One grading run of four students, each with their own trouble (6 kernels, one restart)."""
+    """One grading run of four students, each with their own trouble (6 kernels, one restart), two at a time."""
     root = tmp_path_factory.mktemp("grading")
     solutions = root / "course"
     write(arithmetic_notebook(), solutions / "01_arithmetic.ipynb")
@@ -196,7 +196,7 @@ def graded_small_course(tmp_path_factory):
     write(greeting_notebook(body="    # YOUR CODE HERE\n    raise NotImplementedError"), submissions / "dee" / "02_greeting.ipynb")
     lines = []
     results = course.grade(submissions, root / "report.csv", notebooks_dir=solutions, cell_time_limit=4,
-                           time_limit=60, log=lines.append)
+                           time_limit=60, log=lines.append, jobs=2)
     return results, root / "report.csv", lines
 
 
@@ -248,7 +248,9 @@ def test_report_has_a_row_per_check_and_a_total_per_student(graded_small_course)
     table = course.summary_table(results).splitlines()
     assert table[0].split() == ["student", "01", "02", "total"]
     assert table[2].split() == ["ada", "2/2", "1/1", "3/3"]
-    assert len(lines) == 8 and lines[0].startswith("ada: 01_arithmetic.ipynb: 2/2 checks passed")
+    assert len(lines) == 8 and any(line.startswith("ada: 01_arithmetic.ipynb: 2/2 checks passed") for line in lines)
+    assert [(row.student, row.notebook) for row in results][:4] == [("ada", "01_arithmetic.ipynb")] * 2 + [
+        ("ada", "02_greeting.ipynb"), ("bob", "01_arithmetic.ipynb")]  # in order, though run two at a time
 
 
 def test_notebook_time_limit_fails_the_checks_not_yet_run(small_course, tmp_path):

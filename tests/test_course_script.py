@@ -40,3 +40,11 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
 def test_demo_runs_the_train_command_into_runs_demo():
     script = (ROOT / "course").read_text()
     assert "-m gan_helpers train --out runs/demo" in script
+
+
+def test_test_installs_the_browser_for_the_browser_test_when_it_can():
+    script = (ROOT / "course").read_text()
+    assert "test) setup; browser_setup;" in script
+    assert "apt-get install -y -qq chromium chromium-driver" in script
+    assert '[ "$(id -u)" != 0 ] || ! command -v apt-get' in script
+    assert '"selenium' in (ROOT / "pyproject.toml").read_text()

@@ -220,3 +220,138 @@ def test_metrics_callback_scores_every_epoch_into_logs_and_history(mnist):
     assert all(np.isfinite(record["fid"]) for record in history.metrics)
     assert [logs["fid"] for logs in recorder.epoch_logs] == [record["fid"] for record in history.metrics]
 
+
+
+# ---------------------------------------------------------------- exploring a generator (notebook 09)
+
+
+def test_interpolate_noise_walks_in_equal_steps_from_end_to_end():
+    rng = np.random.default_rng(7)
+    z0, z1 = rng.uniform(-1, 1, 96), rng.uniform(-1, 1, 96)
+    path = metrics.interpolate_noise(z0, z1[None, :], steps=5)
+    assert path.shape == (5, 96) and path.dtype == np.float32
+    np.testing.assert_allclose(path[0], z0, atol=1e-7)
+    np.testing.assert_allclose(path[-1], z1, atol=1e-7)
+    np.testing.assert_allclose(np.diff(path, axis=0), np.tile((z1 - z0) / 4, (4, 1)), atol=1e-6)
+
+
+def test_slerp_keeps_the_ends_and_moves_along_the_circle():
+    z0, z1 = np.array([3.0, 0.0]), np.array([0.0, 3.0])
+    path = metrics.interpolate_noise(z0, z1, steps=3, method="slerp")
+    np.testing.assert_allclose(path, [[3, 0], [3 / np.sqrt(2), 3 / np.sqrt(2)], [0, 3]], atol=1e-6)
+    # a linear path's midpoint is shorter (|(1.5, 1.5)| = 2.12); slerp keeps the length
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"steps": 1}, "steps must be an integer >= 2"), ({"method": "cubic"}, "'linear' or 'slerp'"),
+     ({"z1": np.zeros(5)}, "same length")],
+)
+def test_interpolate_noise_refuses_bad_arguments(kwargs, message):
+    arguments = {"z0": np.ones(4), "z1": np.zeros(4), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        metrics.interpolate_noise(**arguments)
+
+
+def brute_force_nearest(queries, pool, k):
+    distances = np.sqrt(((queries[:, None, :].astype(np.float64) - pool[None, :, :]) ** 2).sum(axis=2))
+    order = np.argsort(distances, axis=1)[:, :k]
+    return order, np.take_along_axis(distances, order, axis=1)
+
+
+def test_nearest_neighbours_in_pixels_match_brute_force_and_find_copies():
+    (x_train, y_train), _ = load_mnist()
+    pool = scaled(x_train[:1000]).reshape(-1, 784)
+    copies = pool[[5, 321]]
+    others = np.random.default_rng(8).permutation(scaled(x_train[5000:5006]).reshape(-1, 784))
+    queries = np.concatenate([copies, others])
+    found = metrics.nearest_neighbours(queries.reshape(-1, 28, 28, 1), k=4, limit=1000)
+    assert found.space == "pixels" and found.searched == 1000
+    assert found.indices.shape == found.distances.shape == found.labels.shape == (8, 4)
+    assert found.images.shape == (8, 4, 28, 28)
+    expected_indices, expected_distances = brute_force_nearest(queries, pool, 4)
+    np.testing.assert_array_equal(found.indices, expected_indices)
+    np.testing.assert_allclose(found.distances, expected_distances, rtol=1e-6, atol=1e-6)
+    assert list(found.indices[:2, 0]) == [5, 321] and np.all(found.distances[:2, 0] == 0)
+    np.testing.assert_array_equal(found.labels, y_train[found.indices])
+    np.testing.assert_allclose(found.images[0, 0], pool[5].reshape(28, 28))
+
+
+def test_nearest_neighbours_in_features_find_the_image_itself():
+    (x_train, _), _ = load_mnist()
+    queries = scaled(x_train[[10, 20, 30]])
+    found = metrics.nearest_neighbours(queries, k=2, space="features", limit=500)
+    assert found.space == "features" and found.searched == 500
+    np.testing.assert_array_equal(found.indices[:, 0], [10, 20, 30])
+    assert np.all(found.distances[:, 0] < 1e-3)
+    assert np.all(found.distances[:, 1] > found.distances[:, 0])
+
+
+def test_nearest_neighbours_search_is_capped_in_quick_mode(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_QUICK", "1")
+    found = metrics.nearest_neighbours(np.zeros((1, 784), np.float32), k=1, split="test")
+    assert found.searched == metrics.QUICK_MAX_NEIGHBOUR_POOL
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"space": "cosine"}, "'pixels' or 'features'"), ({"split": "validation"}, "'train' or 'test'"),
+     ({"k": 0}, "k must be an integer from 1"), ({"k": 11, "limit": 10}, r"number of images searched \(10\)")],
+)
+def test_nearest_neighbours_refuses_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.nearest_neighbours(np.zeros((2, 784), np.float32), **kwargs)
+
+
+def test_plot_class_shares_draws_one_bar_per_class_and_set(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gan_helpers import viz
+
+    shares = {"even": [0.1] * 10, "collapsed": [0, 0.5, 0, 0, 0, 0, 0, 0.5, 0, 0]}
+    path = viz.plot_class_shares(shares, min_share=metrics.MIN_CLASS_SHARE, path=tmp_path / "shares.png")
+    assert path.stat().st_size > 1000
+    with pytest.raises(ValueError, match="same, non-zero number of classes"):
+        viz.plot_class_shares({"a": [0.5, 0.5], "b": [1.0]})
+
+
+# The checks notebook 09's exercises call (gan_helpers.checks.test_interpolate / test_nearest_neighbours).
+
+
+def right_interpolate(z0, z1, steps):
+    return z0 + np.linspace(0, 1, steps)[:, None] * (z1 - z0)
+
+
+def right_nearest(queries, pool, k):
+    squared = (queries**2).sum(1)[:, None] - 2 * queries @ pool.T + (pool**2).sum(1)[None, :]
+    return np.argsort(squared, axis=1)[:, :k]
+
+
+def test_notebook_09_checks_pass_right_answers(capsys):
+    from gan_helpers import checks
+
+    checks.test_interpolate(right_interpolate)
+    checks.test_nearest_neighbours(right_nearest)
+    assert capsys.readouterr().out.count("passed") == 2
+
+
+@pytest.mark.parametrize(
+    "check, wrong, hint",
+    [
+        ("test_interpolate", lambda z0, z1, steps: z0 + np.arange(steps)[:, None] / steps * (z1 - z0), "z1 itself"),
+        ("test_interpolate", lambda z0, z1, steps: right_interpolate(z1, z0, steps), "wrong way"),
+        ("test_interpolate", lambda z0, z1, steps: right_interpolate(z0, z1, steps).T, "swapped"),
+        ("test_nearest_neighbours", lambda q, p, k: right_nearest(q, p, k)[:, ::-1], "farthest first"),
+        ("test_nearest_neighbours", lambda q, p, k: np.argsort(-q @ p.T, axis=1)[:, :k], "dot product"),
+        ("test_nearest_neighbours", lambda q, p, k: right_nearest(q, p, k) + 1, "count from 0"),
+        ("test_nearest_neighbours", lambda q, p, k: np.sort(q @ p.T, axis=1)[:, :k], "not their distances"),
+    ],
+    ids=["no-end", "reversed", "transposed", "reversed-order", "dot-product", "off-by-one", "distances"],
+)
+def test_notebook_09_checks_name_the_mistake(check, wrong, hint):
+    from gan_helpers import checks
+
+    with pytest.raises(AssertionError, match=hint):
+        getattr(checks, check)(wrong)

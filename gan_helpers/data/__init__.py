@@ -1,4 +1,4 @@
-"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs)."""
+"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images)."""
 
 from gan_helpers.data.cifar10 import CLASS_NAMES as CIFAR10_CLASSES, cifar10_dataset, load_cifar10
 from gan_helpers.data.dogs import (
@@ -11,6 +11,7 @@ from gan_helpers.data.dogs import (
     load_dogs_or_standin,
     make_standin_dogs,
 )
+from gan_helpers.data.folder import FolderReport, load_image_folder
 from gan_helpers.data.mnist import (
     CorruptDatasetError,
     DatasetNotFoundError,
@@ -36,4 +37,6 @@ __all__ = [
     "load_dogs",
     "load_dogs_or_standin",
     "make_standin_dogs",
+    "FolderReport",
+    "load_image_folder",
 ]

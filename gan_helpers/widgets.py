@@ -1,0 +1,511 @@
+"""Watching a GAN train: a live training view, a sample browser and latent interpolation.
+
+In a notebook with a widget front end (JupyterLab, Jupyter Notebook, VS Code, Colab),
+``run_a_gan(..., callbacks=None)`` shows :class:`LiveTraining`: a progress bar, the
+step, epoch, losses, images per second and time left, the loss curves and the latest
+grid of samples, all updated in place while training runs; when training ends, a
+slider under the samples browses every grid saved during training. Where no widget
+front end runs (a notebook executed by nbval or by the grader, plain Python, the
+command line) the same call prints plain-text progress (``training.TextProgress``)
+and, inside a notebook kernel, draws each sample grid inline with
+``viz.show_images``: no widgets, no errors, no warnings.
+
+Two tools for after training, each a widget where one can be shown and a static
+picture otherwise:
+
+- :func:`browse_samples` ``(history)``: a slider over the grids in ``history.samples``;
+- :func:`latent_walk` ``(G)``: a slider over ``t`` in [0, 1] drawing
+  ``G((1 - t) z0 + t z1)`` for a few pairs of noise vectors.
+
+Which of the two displays runs is decided by :func:`widget_frontend` each time
+``run_a_gan`` starts. The environment variable ``GAN_COURSE_WIDGETS`` overrides it:
+``0`` always gives plain output, ``1`` gives widgets in any notebook kernel (even one
+started by a test). Importing ``gan_helpers`` registers :func:`default_callbacks` with
+``training.register_default_callbacks``; ``training`` itself never imports this module.
+"""
+
+import io
+import os
+import sys
+import time
+
+import numpy as np
+
+from gan_helpers import training, viz
+from gan_helpers.training import GanCallback, TextProgress, format_seconds
+
+WIDGETS_ENV = "GAN_COURSE_WIDGETS"
+_OFF = ("0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on")
+
+# Sample grids are enlarged (whole pixels) to about this width on screen.
+GRID_DISPLAY_WIDTH = 256
+# The loss plot is redrawn at most this often while training (seconds); always at the end.
+PLOT_INTERVAL_S = 1.0
+
+
+# ----------------------------------------------------------------------------------------
+# Where are we running?
+
+
+def _ipython_shell():
+    """The running IPython shell, or None (IPython is not imported just to ask)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    try:
+        return ipython.get_ipython()
+    except Exception:  # an IPython that cannot answer: treat as plain Python
+        return None
+
+
+def in_notebook_kernel():
+    """True inside a Jupyter kernel (ipykernel's shell, Colab's included)."""
+    shell = _ipython_shell()
+    if shell is None:
+        return False
+    zmqshell = sys.modules.get("ipykernel.zmqshell")
+    return zmqshell is not None and isinstance(shell, zmqshell.ZMQInteractiveShell)
+
+
+def _in_colab():
+    return "google.colab" in sys.modules
+
+
+def _ipywidgets_importable():
+    try:
+        import ipywidgets  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def widget_frontend():
+    """True when widgets shown now would be seen: a notebook front end is attached.
+
+    - ``GAN_COURSE_WIDGETS=0`` (or false/no/off): False.
+    - Not in a notebook kernel (plain Python, the command line, terminal IPython): False.
+    - In Google Colab: True.
+    - Under pytest (nbval runs the notebooks in kernels nobody looks at, and those
+      kernels inherit ``PYTEST_CURRENT_TEST``): False, unless ``GAN_COURSE_WIDGETS=1``.
+    - Otherwise, in a kernel: True when ipywidgets can be imported.
+    """
+    setting = os.environ.get(WIDGETS_ENV, "").strip().lower()
+    if setting in _OFF or _ipython_shell() is None:
+        return False
+    if _in_colab():
+        return _ipywidgets_importable()
+    if not in_notebook_kernel() or not _ipywidgets_importable():
+        return False
+    return setting in _ON or "PYTEST_CURRENT_TEST" not in os.environ
+
+
+def _display(widget):
+    """Show a widget in the notebook; on Colab turn on its manager for ipywidgets 8 first."""
+    from IPython.display import display
+
+    if _in_colab():
+        try:
+            from google.colab import output
+
+            output.enable_custom_widget_manager()
+        except Exception:  # an older Colab: its own widget manager is used
+            pass
+    display(widget)
+
+
+# ----------------------------------------------------------------------------------------
+# Pictures as PNG bytes (for ipywidgets.Image)
+
+
+def png_bytes(array):
+    """A uint8 picture (H, W) or (H, W, 3) as PNG file bytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def grid_png(images, *, ncols=None, width=GRID_DISPLAY_WIDTH):
+    """A batch of images as one grid (``viz.image_grid``), enlarged to about ``width`` px, as PNG bytes."""
+    grid = viz.image_grid(images, ncols=ncols)
+    scale = max(1, int(width) // grid.shape[1])
+    if scale > 1:
+        grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
+    return png_bytes(grid)
+
+
+def losses_png(d_loss, g_loss, *, size=(5.0, 2.8), dpi=80):
+    """The loss curves (``viz.plot_losses``) as PNG bytes, drawn off-screen (no pyplot state)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size, dpi=dpi)
+    ax = figure.add_subplot()
+    viz.plot_losses({"d_loss": list(d_loss), "g_loss": list(g_loss)}, ax=ax)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------------
+# The live training view
+
+
+class LiveTraining(GanCallback):
+    """A widget that shows a ``run_a_gan`` run as it trains (``callbacks=[LiveTraining()]``).
+
+    Its parts are attributes, so a notebook (or a test) can read them: ``progress``
+    (an ``IntProgress`` of steps, or of epochs while the data set's length is unknown),
+    ``status`` (HTML: step, epoch, losses, images per second, time left), ``losses``
+    and ``samples`` (``Image`` widgets with PNG pictures), ``samples_label``, and, once
+    training has ended, ``browser`` (an ``IntSlider`` over the saved sample grids).
+    ``widget`` is the whole view.
+
+    Args:
+        display: show the view when training begins (False builds it only).
+        plot_interval_s: redraw the loss curves at most this often while training.
+        print_summary: print the one-line summary at the end too (it stays in a saved
+            notebook, where widgets do not).
+    """
+
+    def __init__(self, *, display=True, plot_interval_s=PLOT_INTERVAL_S, print_summary=True):
+        self.display = display
+        self.plot_interval_s = plot_interval_s
+        self.print_summary = print_summary
+        self.widget = None
+        self.run = None
+        self.browser = None
+        self._last_plot = -np.inf
+        self._by_epochs = False
+        self._logs = {}
+
+    # building ---------------------------------------------------------------------
+
+    def _build(self, run):
+        import ipywidgets as w
+
+        self._by_epochs = not np.isfinite(run.end_step)
+        steps = 0 if self._by_epochs else int(run.end_step - run.start_step)
+        total = run.total_steps if run.total_steps is not None else "?"
+        resumed = f", resuming at step {run.start_step}" if run.start_step else ""
+        quick = " Quick mode: this call stops early." if np.isfinite(run.end_step) and (
+            run.total_steps is not None and run.end_step < run.total_steps) else ""
+        self.title = w.HTML(
+            f"<b>Training</b> {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps of "
+            f"{run.batch_size} images ({total} steps{resumed}).{quick}")
+        self.progress = w.IntProgress(value=0, min=0, max=max(1, run.num_epochs if self._by_epochs else steps),
+                                      description="0%", bar_style="info",
+                                      layout=w.Layout(width="320px"))
+        self.status = w.HTML("starting...")
+        self.losses = w.Image(value=b"", format="png", layout=w.Layout(width="400px"))
+        self.losses_label = w.HTML("<b>Losses</b> (from the first report on)")
+        self.samples = w.Image(value=b"", format="png", layout=w.Layout(width=f"{GRID_DISPLAY_WIDTH}px"))
+        self.samples_label = w.HTML("<b>Samples</b>")
+        self.samples_box = w.VBox([self.samples_label, self.samples])
+        self.widget = w.VBox([
+            self.title,
+            w.HBox([self.progress, self.status]),
+            w.HBox([w.VBox([self.losses_label, self.losses]), self.samples_box]),
+        ])
+        self.widget.add_class("gan-live-training")
+
+    # updating ---------------------------------------------------------------------
+
+    def _set_progress(self, step=None, epochs_done=None):
+        """Move the bar: by steps (this call's), or by epochs done while the length is unknown."""
+        if self._by_epochs:
+            if epochs_done is not None:
+                self.progress.value = int(min(max(epochs_done, 0), self.progress.max))
+        elif step is not None:
+            self.progress.value = int(min(max(step - self.run.start_step, 0), self.progress.max))
+        self.progress.description = f"{100 * self.progress.value / max(self.progress.max, 1):.0f}%"
+
+    def _status_html(self, step, logs):
+        run = self.run
+        total = run.total_steps if run.total_steps is not None else "?"
+        parts = [f"<b>step {step}/{total}</b>", f"epoch {logs.get('epoch', '?')}/{run.num_epochs}"]
+        if "d_loss" in logs:
+            parts.append(f"D loss {logs['d_loss']:.4f}")
+            parts.append(f"G loss {logs['g_loss']:.4f}")
+        if logs.get("images_per_sec") is not None:
+            parts.append(f"{logs['images_per_sec']:,.0f} img/s")
+        if logs.get("seconds_left") is not None:
+            parts.append(f"~{format_seconds(logs['seconds_left'])} left")
+        return " &nbsp;·&nbsp; ".join(parts)
+
+    def _plot(self, force=False):
+        history = self.run.history
+        now = time.monotonic()
+        if not (history.d_loss or history.g_loss):
+            return
+        if not force and now - self._last_plot < self.plot_interval_s:
+            return
+        self._last_plot = now
+        self.losses.value = losses_png(history.d_loss, history.g_loss)
+        self.losses_label.value = f"<b>Losses</b> ({len(history.d_loss)} steps)"
+
+    def _show_grid(self, step, images):
+        self.samples.value = grid_png(images)
+        self.samples_label.value = f"<b>Samples</b> at step {step}"
+
+    # the callback -----------------------------------------------------------------
+
+    def on_train_begin(self, run):
+        self.run = run
+        self.browser = None
+        self._last_plot = -np.inf
+        self._logs = {}
+        self._build(run)
+        if self.display:
+            _display(self.widget)
+
+    def on_log(self, step, logs):
+        self._logs = dict(logs)
+        self._set_progress(step=step, epochs_done=logs.get("epoch", 1) - 1)
+        self.status.value = self._status_html(step, logs)
+        self._plot()
+
+    def on_samples(self, step, images):
+        self._show_grid(step, images)
+        if step > self.run.start_step:
+            self._set_progress(step=step)
+
+    def on_epoch_end(self, epoch, logs):
+        self._logs.update(epoch=epoch, images_per_sec=logs.get("images_per_sec"))
+        step = logs.get("step", self.run.history.steps_done)
+        self._set_progress(step=step, epochs_done=epoch)
+        self.status.value = self._status_html(step, {**self._logs, "d_loss": logs["d_loss"],
+                                                      "g_loss": logs["g_loss"], "seconds_left": None})
+
+    def on_train_end(self, history):
+        import ipywidgets as w
+
+        self._set_progress(step=history.steps_done, epochs_done=history.epochs_done)
+        if history.stopped == "completed" and not self._by_epochs:
+            self.progress.value = self.progress.max
+            self.progress.description = "100%"
+        self.progress.bar_style = {"completed": "success", "interrupted": "warning"}.get(history.stopped, "danger")
+        summary = (f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
+                   f"{format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
+        self._plot(force=True)
+        if history.samples:
+            self.browser = w.IntSlider(value=len(history.samples) - 1, min=0, max=len(history.samples) - 1,
+                                       description="grid", continuous_update=True, readout=False)
+            self.browser.observe(self._browse, names="value")
+            self._browse({"new": self.browser.value})
+            self.samples_box.children = (self.samples_label, self.samples, self.browser)
+        message = f"<br>{_escape(history.message)}" if history.message else ""
+        self.status.value = f"<b>{summary}</b>{message}"  # last: the view is complete once it shows
+        if self.print_summary:
+            print(summary + (f" {history.message}" if history.message else ""))
+
+    def _browse(self, change):
+        step, images = self.run.history.samples[change["new"]]
+        self._show_grid(step, images)
+        count = len(self.run.history.samples)
+        self.samples_label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {count})"
+
+
+def _escape(text):
+    import html
+
+    return html.escape(str(text))
+
+
+class InlineSamples(GanCallback):
+    """Plain-output fallback for samples: draws each grid with ``viz.show_images`` (titled by step)."""
+
+    def on_samples(self, step, images):
+        viz.show_images(images, title=f"step {step}")
+
+
+def default_callbacks():
+    """What ``run_a_gan(callbacks=None)`` uses: the live view where widgets show, plain output elsewhere.
+
+    With a widget front end: ``[LiveTraining()]``. In a notebook kernel without one
+    (nbval, the grader): ``[TextProgress(), InlineSamples()]``. In plain Python or on
+    the command line: ``[TextProgress()]`` (no figures: a plotting window would stop
+    training until it is closed).
+    """
+    if widget_frontend():
+        return [LiveTraining()]
+    if in_notebook_kernel():
+        return [TextProgress(), InlineSamples()]
+    return [TextProgress()]
+
+
+# ----------------------------------------------------------------------------------------
+# Browsing the saved sample grids
+
+
+def _history_samples(history):
+    samples = getattr(history, "samples", history)
+    try:
+        samples = list(samples)
+        ok = all(len(entry) == 2 for entry in samples)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise TypeError("browse_samples needs the history run_a_gan returns (or its .samples, a list of "
+                        f"(step, images) pairs), not {type(history).__name__}.")
+    if not samples:
+        raise ValueError("The history holds no sample grids: train with run_a_gan first "
+                         "(it saves a grid every show_every steps).")
+    return samples
+
+
+class SampleBrowser:
+    """A slider over the sample grids saved during training (``history.samples``).
+
+    ``widget`` is the whole view; ``slider`` picks a grid, ``image`` shows it and
+    ``label`` names its step. In a notebook it shows itself as a cell's last value.
+    """
+
+    def __init__(self, history):
+        import ipywidgets as w
+
+        self.entries = _history_samples(history)
+        self.label = w.HTML()
+        self.image = w.Image(value=b"", format="png", layout=w.Layout(width=f"{GRID_DISPLAY_WIDTH}px"))
+        self.slider = w.IntSlider(value=len(self.entries) - 1, min=0, max=len(self.entries) - 1,
+                                  description="grid", readout=False)
+        self.slider.observe(self._show, names="value")
+        self._show({"new": self.slider.value})
+        self.widget = w.VBox([self.label, self.image, self.slider])
+
+    def _show(self, change):
+        step, images = self.entries[change["new"]]
+        self.image.value = grid_png(images)
+        self.label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {len(self.entries)})"
+
+    def _ipython_display_(self):
+        _display(self.widget)
+
+
+def browse_samples(history, *, max_static=4):
+    """Browse the sample grids of a training run: a slider in a notebook, else a few grids.
+
+    Args:
+        history: what ``run_a_gan`` returned (or its ``samples`` list).
+        max_static: without widgets, how many grids to draw (evenly spaced, the last included).
+    """
+    entries = _history_samples(history)
+    if widget_frontend():
+        _display(SampleBrowser(entries).widget)
+        return
+    picks = sorted(set(np.linspace(0, len(entries) - 1, min(max_static, len(entries))).round().astype(int)))
+    for index in picks:
+        step, images = entries[index]
+        viz.show_images(images, title=f"step {step}")
+
+
+# ----------------------------------------------------------------------------------------
+# Latent interpolation
+
+
+def _noise_size(G):
+    try:
+        shape = G.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if not shape or isinstance(shape, list) or shape[-1] is None:
+        raise ValueError("Cannot tell how long G's noise vectors are: build G first (call it once) "
+                         "or pass noise vectors z0 and z1.")
+    return int(shape[-1])
+
+
+def _as_noise_pairs(z0, z1, size):
+    z0, z1 = np.asarray(z0, dtype=np.float32), np.asarray(z1, dtype=np.float32)
+    if z0.ndim == 1:
+        z0 = z0[None]
+    if z1.ndim == 1:
+        z1 = z1[None]
+    if z0.shape != z1.shape or z0.ndim != 2:
+        raise ValueError(f"z0 and z1 must have the same shape, (noise_size,) or (n, noise_size); "
+                         f"got {z0.shape} and {z1.shape}.")
+    if size is not None and z0.shape[1] != size:
+        raise ValueError(f"G takes noise vectors of length {size}, but z0 and z1 have length {z0.shape[1]}.")
+    return z0, z1
+
+
+def interpolation_images(G, z0, z1, ts):
+    """``G((1 - t) z0 + t z1)`` for each ``t`` in ``ts``: numpy (len(ts), n, ...) in G's output range.
+
+    ``z0`` and ``z1`` are one noise vector each (noise_size,) or ``n`` of them (n, noise_size).
+    """
+    z0, z1 = _as_noise_pairs(z0, z1, None)
+    ts = np.asarray(ts, dtype=np.float32).reshape(-1)
+    codes = np.concatenate([(1.0 - t) * z0 + t * z1 for t in ts])
+    images = np.asarray(G(codes, training=False), dtype=np.float32)
+    return images.reshape((len(ts), z0.shape[0]) + images.shape[1:])
+
+
+def _default_pairs(G, z0, z1, num, seed):
+    from gan_helpers.ops import sample_noise
+
+    try:
+        size = _noise_size(G)
+    except ValueError:
+        if z0 is None or z1 is None:
+            raise
+        size = None
+    if z0 is None:
+        z0 = np.asarray(sample_noise(num, size, seed=seed))
+    if z1 is None:
+        z1 = np.asarray(sample_noise(num, size or np.asarray(z0).shape[-1], seed=seed + 1))
+    return _as_noise_pairs(z0, z1, size)
+
+
+class InterpolationView:
+    """A slider over ``t`` in [0, 1] and the images ``G((1 - t) z0 + t z1)`` for ``n`` pairs, in a row.
+
+    ``widget`` is the whole view, ``slider`` the ``FloatSlider`` of ``t``, ``image``
+    the picture. ``z0`` and ``z1`` default to ``num`` pairs of noise drawn with ``seed``.
+    """
+
+    def __init__(self, G, z0=None, z1=None, *, num=8, steps=21, seed=0):
+        import ipywidgets as w
+
+        self.G = G
+        self.z0, self.z1 = _default_pairs(G, z0, z1, num, seed)
+        self.label = w.HTML()
+        self.image = w.Image(value=b"", format="png")
+        self.slider = w.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / max(int(steps) - 1, 1),
+                                    description="t", continuous_update=True, readout_format=".2f")
+        self.slider.observe(self._show, names="value")
+        self._show({"new": 0.0})
+        self.widget = w.VBox([self.label, self.image, self.slider])
+
+    def _show(self, change):
+        t = float(change["new"])
+        images = interpolation_images(self.G, self.z0, self.z1, [t])[0]
+        self.image.value = grid_png(images, ncols=len(images), width=GRID_DISPLAY_WIDTH * 2)
+        self.label.value = f"<b>G((1 - t) z0 + t z1)</b> at t = {t:.2f}, {len(images)} pairs of noise vectors"
+
+    def _ipython_display_(self):
+        _display(self.widget)
+
+
+def latent_walk(G, z0=None, z1=None, *, num=8, steps=9, seed=0):
+    """Walk the generator's latent space from ``z0`` to ``z1``: a slider in a notebook, else a grid.
+
+    Args:
+        G: a generator (noise (n, noise_size) -> images).
+        z0, z1: the two ends, one vector (noise_size,) or ``n`` of them; default ``num``
+            pairs of uniform noise drawn with ``seed``.
+        steps: without widgets, the number of columns of the grid (``t`` from 0 to 1),
+            one row per pair; the slider moves in steps of 0.05.
+    """
+    if widget_frontend():
+        _display(InterpolationView(G, z0, z1, num=num, seed=seed).widget)
+        return
+    z0, z1 = _default_pairs(G, z0, z1, num, seed)
+    images = interpolation_images(G, z0, z1, np.linspace(0.0, 1.0, max(int(steps), 2)))
+    rows = np.swapaxes(images, 0, 1)  # (pairs, steps, ...)
+    viz.show_images(rows.reshape((-1,) + rows.shape[2:]), ncols=rows.shape[1],
+                    title="from z0 (left) to z1 (right), one row per pair")
+
+
+training.register_default_callbacks(default_callbacks)

@@ -1,0 +1,91 @@
+"""course on the course's own notebooks: the grader against real solutions, student versions and a mistake.
+
+One grading run (quick mode, a kernel per notebook) over notebooks 01-04, which do not
+train, kept to four kernels to stay fast:
+
+- ``slope``: notebook 01 with a leaky ReLU of slope 0.3 (the one wrong function), and the
+  solution of notebook 04: only ``test_leaky_relu`` fails, every other check passes;
+- ``student``: the generated student versions of notebooks 02 and 03: exactly the
+  exercise checks fail, each with the "not implemented yet" message.
+
+nbval executes every solution notebook too (``pytest notebooks/``), which runs all
+their checks; test_course.py covers what can go wrong in a submission.
+"""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gan_helpers import course
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+COURSE = ["01_leaky_relu_and_noise.ipynb", "02_discriminator.ipynb", "03_generator.ipynb", "04_losses.ipynb"]
+
+
+def exercise_checks(notebook):
+    """The checks that come right after a solution cell (the next code cell), by name."""
+    names = {check.code: check.name for check in course.find_checks(notebook)}
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    found = set()
+    for cell, following in zip(code, code[1:]):
+        if course.SOLUTION_BEGIN in course.cell_source(cell):
+            found.add(names[course.check_code(course.cell_source(following))])
+    return found
+
+
+def with_slope(path, slope):
+    notebook = nbformat.read(str(path), as_version=4)
+    cell = next(cell for cell in notebook.cells if cell.source.startswith("def leaky_relu("))
+    assert "return tf.maximum(x, alpha * x)" in cell.source
+    cell.source = cell.source.replace("return tf.maximum(x, alpha * x)", f"return tf.maximum(x, {slope} * x)")
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course_notebooks")
+    solutions = root / "course"
+    solutions.mkdir()
+    for name in COURSE:
+        shutil.copy(NOTEBOOKS / name, solutions / name)
+    student = root / "student"
+    course.make_student(solutions, student)
+    submissions = root / "submissions"
+    (submissions / "slope").mkdir(parents=True)
+    nbformat.write(with_slope(solutions / COURSE[0], 0.3), str(submissions / "slope" / COURSE[0]))
+    shutil.copy(solutions / COURSE[3], submissions / "slope" / COURSE[3])
+    (submissions / "student").mkdir()
+    for name in COURSE[1:3]:
+        shutil.copy(student / name, submissions / "student" / name)
+    results = course.grade(submissions, root / "report.csv", notebooks_dir=solutions, time_limit=120, log=None, jobs=2)
+    checks = {name: course.read_notebook_json(solutions / name) for name in COURSE}
+    return {(row.student, row.notebook, row.check): row for row in results}, checks
+
+
+def test_one_wrong_function_fails_its_check_alone(graded):
+    results, _ = graded
+    wrong = results[("slope", COURSE[0], "test_leaky_relu")]
+    assert not wrong.passed and wrong.message.startswith("AssertionError: test_leaky_relu failed")
+    passed = {key[1:] for key, row in results.items() if key[0] == "slope" and row.passed}
+    assert passed == {(COURSE[0], "test_sample_noise"), (COURSE[3], "test_discriminator_loss"),
+                      (COURSE[3], "test_generator_loss"), (COURSE[3], "test_lsgan_loss")}
+    for name in COURSE[1:3]:
+        assert all(row.message == "missing notebook" for key, row in results.items() if key[:2] == ("slope", name))
+
+
+def test_student_version_fails_exactly_the_exercise_checks(graded):
+    results, notebooks = graded
+    for name in COURSE[1:3]:
+        exercises = exercise_checks(notebooks[name])
+        assert exercises, name
+        rows = {key[2]: row for key, row in results.items() if key[:2] == ("student", name)}
+        assert {check for check, row in rows.items() if not row.passed} == exercises
+        assert all("is not implemented yet" in rows[check].message for check in exercises), rows
+
+
+def test_every_check_of_notebooks_01_to_04_is_an_exercise_check(graded):
+    _, notebooks = graded
+    for name, notebook in notebooks.items():
+        assert exercise_checks(notebook) == {check.name for check in course.find_checks(notebook)}, name

@@ -1,0 +1,429 @@
+"""run_a_gan on real MNIST: one compiled step, the history, the NaN guard, interrupts,
+checkpoints, code written the way students write it, and clear errors for bad arguments.
+
+Every run trains the course's MLP GAN for real, on 300 MNIST images with batches of
+128: three steps per epoch, the last one on a batch of 44, as at the end of a full
+MNIST epoch (60000 = 468 x 128 + 96).
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from gan_helpers import discriminator, generator, load_mnist, losses
+from gan_helpers.training import GanCallback, GanHistory, get_solvers, run_a_gan
+
+BATCH = 128
+IMAGES = 300
+STEPS_PER_EPOCH = 3  # 128 + 128 + 44
+
+
+@pytest.fixture(scope="module")
+def mnist_uint8():
+    """The first 300 MNIST training images, uint8 0..255, shape (300, 28, 28)."""
+    (x_train, _), _ = load_mnist()
+    return np.array(x_train[:IMAGES])
+
+
+@pytest.fixture(scope="module")
+def mnist_flat(mnist_uint8):
+    """The same images flattened and scaled to [-1, 1], float32 (300, 784)."""
+    return mnist_uint8.reshape(IMAGES, 784).astype(np.float32) / 127.5 - 1.0
+
+
+def weights(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def same_weights(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+class Recorder(GanCallback):
+    """Records every call, and the models' weights at every log; optionally interrupts at a step."""
+
+    def __init__(self, interrupt_at=None):
+        self.interrupt_at = interrupt_at
+        self.events = []
+        self.snapshots = {}  # step -> (D weights, G weights)
+
+    def on_train_begin(self, run):
+        self.run = run
+        self.events.append(("begin", run.start_step))
+
+    def on_log(self, step, logs):
+        self.events.append(("log", step, dict(logs)))
+        self.snapshots[step] = (weights(self.run.D), weights(self.run.G))
+        if step == self.interrupt_at:
+            raise KeyboardInterrupt
+
+    def on_samples(self, step, images):
+        self.events.append(("samples", step, images))
+
+    def on_epoch_end(self, epoch, logs):
+        self.events.append(("epoch", epoch, dict(logs)))
+
+    def on_train_end(self, history):
+        self.events.append(("end", history))
+
+    def of(self, kind):
+        return [event[1:] for event in self.events if event[0] == kind]
+
+
+def gan(seed=0):
+    """The course's D and G with reproducible initial weights, and two fresh solvers."""
+    keras.utils.set_random_seed(seed)
+    return (discriminator(), generator(), *get_solvers())
+
+
+# ----------------------------------------------------------------------------
+# A completed run: one trace, the history, the callbacks
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def completed(mnist_uint8):
+    D, G, D_solver, G_solver = gan()
+    before = (weights(D), weights(G))
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                        show_every=4, print_every=2, batch_size=BATCH, num_epochs=2, dataset=mnist_uint8,
+                        seed=1, callbacks=[recorder])
+    return history, recorder, before, (D, G, D_solver, G_solver)
+
+
+def test_the_train_step_is_traced_once_although_the_last_batch_is_smaller(completed):
+    history, recorder, _, _ = completed
+    run = recorder.run
+    assert run.steps_per_epoch == STEPS_PER_EPOCH and run.total_steps == 2 * STEPS_PER_EPOCH
+    assert history.steps_done == 2 * STEPS_PER_EPOCH  # both 44-image batches were trained on
+    assert run.train_step.experimental_get_tracing_count() == 1
+
+
+def test_the_history_holds_every_step_the_samples_and_the_speed(completed):
+    history, _, _, _ = completed
+    assert isinstance(history, GanHistory)
+    assert (history.stopped, history.message) == ("completed", "")
+    assert history.steps_done == len(history.d_loss) == len(history.g_loss) == 6
+    assert history.epochs_done == 2
+    assert all(isinstance(x, float) and np.isfinite(x) for x in history.d_loss + history.g_loss)
+    assert all(x > 0 for x in history.d_loss + history.g_loss)  # cross-entropies
+    assert [step for step, _ in history.samples] == [0, 4, 6]  # before training, every 4 steps, at the end
+    for _, images in history.samples:
+        assert images.shape == (16, 784) and images.dtype == np.float32
+        assert -1.0 <= images.min() and images.max() <= 1.0
+    assert not np.array_equal(history.samples[0][1], history.samples[-1][1])  # G learned something
+    assert 0 < history.elapsed_s < 120
+    assert 0 < history.images_per_sec < 1e6
+    assert set(history.to_json()) >= {"d_loss", "g_loss", "steps_done", "epochs_done", "elapsed_s",
+                                      "images_per_sec", "stopped", "message"}
+
+
+def test_both_networks_trained(completed):
+    _, _, (d_before, g_before), (D, G, D_solver, G_solver) = completed
+    assert not same_weights(d_before, weights(D)) and not same_weights(g_before, weights(G))
+    assert int(D_solver.iterations.numpy()) == int(G_solver.iterations.numpy()) == 6
+
+
+def test_callbacks_are_called_on_schedule_with_the_history_losses(completed):
+    history, recorder, _, _ = completed
+    assert recorder.events[0] == ("begin", 0)
+    assert recorder.events[-1] == ("end", history)
+    logs = recorder.of("log")
+    assert [step for step, _ in logs] == [2, 4, 6]
+    for step, log in logs:
+        assert log["d_loss"] == history.d_loss[step - 1] and log["g_loss"] == history.g_loss[step - 1]
+        assert log["epoch"] == (step - 1) // STEPS_PER_EPOCH + 1 and log["images_per_sec"] > 0
+    assert [step for step, _ in recorder.of("samples")] == [0, 4, 6]
+    epochs = recorder.of("epoch")
+    assert [(epoch, log["step"]) for epoch, log in epochs] == [(1, 3), (2, 6)]
+    for epoch, log in epochs:
+        steps = slice((epoch - 1) * STEPS_PER_EPOCH, epoch * STEPS_PER_EPOCH)
+        assert log["d_loss"] == pytest.approx(np.mean(history.d_loss[steps]))
+        assert log["g_loss"] == pytest.approx(np.mean(history.g_loss[steps]))
+
+
+# ----------------------------------------------------------------------------
+# A loss that turns NaN
+# ----------------------------------------------------------------------------
+
+
+def nan_after(loss, finite_calls):
+    """``loss`` that returns NaN from its call number ``finite_calls + 1`` on (counted in the graph)."""
+    calls = tf.Variable(0, trainable=False)
+
+    def wrapped(*logits):
+        calls.assign_add(1)
+        return tf.where(calls > finite_calls, tf.constant(np.nan, tf.float32), loss(*logits))
+
+    return wrapped
+
+
+@pytest.mark.parametrize("which", ["discriminator", "generator"])
+def test_a_nan_loss_stops_at_once_and_keeps_the_last_finite_weights(mnist_flat, which, capsys):
+    D, G, D_solver, G_solver = gan()
+    d_loss, g_loss = cs231n_discriminator_loss, cs231n_generator_loss  # defined below
+    if which == "discriminator":
+        d_loss = nan_after(d_loss, 4)
+    else:
+        g_loss = nan_after(g_loss, 4)
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, print_every=1, show_every=100, batch_size=BATCH,
+                        num_epochs=3, dataset=mnist_flat, seed=2, callbacks=[recorder])
+
+    assert history.stopped == "nan"
+    assert history.steps_done == len(history.d_loss) == len(history.g_loss) == 4
+    assert np.all(np.isfinite(history.d_loss + history.g_loss))
+    assert "step 5 (epoch 2)" in history.message and f"the {which} loss is nan" in history.message
+    assert "learning rate" in history.message  # likely causes follow
+    assert history.message in capsys.readouterr().out
+    assert [step for step, _ in recorder.of("log")] == [1, 2, 3, 4]  # nothing after the failure
+    assert recorder.events[-1] == ("end", history)
+    assert history.epochs_done == 1
+
+    d_then, g_then = recorder.snapshots[4]
+    assert same_weights(weights(D), d_then), "D must keep its weights from the last finite step"
+    assert same_weights(weights(G), g_then), "G must keep its weights from the last finite step"
+    assert int(D_solver.iterations.numpy()) == int(G_solver.iterations.numpy()) == 4
+    assert all(np.all(np.isfinite(w)) for w in weights(D) + weights(G))
+
+
+# ----------------------------------------------------------------------------
+# Interrupt, checkpoint, resume; student-written code
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def interrupted(mnist_flat, tmp_path_factory):
+    """A 3-epoch run with a checkpoint directory, interrupted at step 4 (in epoch 2)."""
+    directory = tmp_path_factory.mktemp("checkpoint")
+    D, G, D_solver, G_solver = gan(seed=5)
+    initial = (weights(D), weights(G))
+    recorder = Recorder(interrupt_at=4)
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
+                        show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
+                        callbacks=[recorder], checkpoint_dir=directory)
+    return history, recorder, initial, (D, G), directory
+
+
+def test_an_interrupt_returns_the_history_so_far_and_keeps_the_trained_weights(interrupted, capsys):
+    history, recorder, (d_initial, g_initial), (D, G), _ = interrupted
+    assert history.stopped == "interrupted" and "step 4" in history.message
+    assert history.steps_done == len(history.d_loss) == 4 and history.epochs_done == 1
+    assert [step for step, _ in history.samples] == [0, 2]  # the interrupt came at step 4's log
+    assert recorder.events[-1] == ("end", history)
+    d_then, g_then = recorder.snapshots[4]
+    assert same_weights(weights(D), d_then) and same_weights(weights(G), g_then)
+    assert not same_weights(weights(D), d_initial) and not same_weights(weights(G), g_initial)
+
+
+# Written the way the notebooks teach (and the way the CS231n assignment does): plain
+# functions of TensorFlow ops, a functional-API discriminator, a subclassed generator.
+
+
+def student_discriminator_loss(logits_real, logits_fake):
+    real_loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(logits_real), logits=logits_real)
+    fake_loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(logits_fake), logits=logits_fake)
+    return tf.reduce_mean(real_loss) + tf.reduce_mean(fake_loss)
+
+
+def student_generator_loss(logits_fake):
+    loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(logits_fake), logits=logits_fake)
+    return tf.reduce_mean(loss)
+
+
+# The CS231n assignment's way: Keras loss objects, built inside the function.
+
+
+def cs231n_discriminator_loss(logits_real, logits_fake):
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+    return cross_entropy(tf.ones_like(logits_real), logits_real) + cross_entropy(tf.zeros_like(logits_fake),
+                                                                                 logits_fake)
+
+
+def cs231n_generator_loss(logits_fake):
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+    return cross_entropy(tf.ones_like(logits_fake), logits_fake)
+
+
+def student_discriminator():
+    images = keras.Input(shape=(784,))
+    x = layers.LeakyReLU(negative_slope=0.01)(layers.Dense(256)(images))
+    x = layers.LeakyReLU(negative_slope=0.01)(layers.Dense(256)(x))
+    return keras.Model(images, layers.Dense(1)(x))
+
+
+class StudentGenerator(keras.Model):
+    """Subclassed, with no input shape: built on its first call."""
+
+    def __init__(self, noise_dim=96):
+        super().__init__()
+        self.noise_dim = noise_dim
+        self.hidden = [layers.Dense(1024, activation="relu"), layers.Dense(1024, activation="relu")]
+        self.out = layers.Dense(784, activation="tanh")
+
+    def call(self, z):
+        for layer in self.hidden:
+            z = layer(z)
+        return self.out(z)
+
+
+@pytest.fixture(scope="module")
+def student_run(mnist_flat, interrupted):
+    """The interrupted run's set-up, uninterrupted, with student-written models and losses."""
+    _, _, (d_initial, g_initial), _, _ = interrupted
+    D, G = student_discriminator(), StudentGenerator()
+    G(tf.zeros((1, 96)))
+    D.set_weights(d_initial)
+    G.set_weights(g_initial)
+    D_solver, G_solver = get_solvers()
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, student_discriminator_loss, student_generator_loss,
+                        print_every=2, show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
+                        callbacks=[recorder])
+    return history, recorder, (D, G)
+
+
+def test_student_written_models_and_losses_train_unchanged(student_run):
+    history, recorder, _ = student_run
+    assert history.stopped == "completed"
+    assert history.steps_done == 9 and history.epochs_done == 3
+    assert np.all(np.isfinite(history.d_loss + history.g_loss))
+    assert recorder.run.train_step.experimental_get_tracing_count() == 1
+
+
+def test_calling_again_with_the_checkpoint_resumes_and_ends_at_the_same_epoch(interrupted, student_run, mnist_flat):
+    first, _, _, _, directory = interrupted
+    uninterrupted, _, (D_straight, G_straight) = student_run
+    # A fresh kernel: new models and solvers, the same call.
+    D, G, D_solver, G_solver = gan(seed=99)
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
+                        show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat,
+                        seed=3, callbacks=[recorder], checkpoint_dir=directory)
+    assert recorder.run.start_step == 4
+    assert history.stopped == "completed"
+    assert history.epochs_done == uninterrupted.epochs_done == 3
+    assert history.steps_done == len(history.d_loss) == uninterrupted.steps_done == 9
+    assert history.d_loss[:4] == first.d_loss
+    assert [step for step, _ in history.samples] == [0, 2, 4, 6, 8, 9]
+    assert history.elapsed_s > first.elapsed_s
+    # Same data order, same noise, same operations: the resumed run is the uninterrupted
+    # one. (Adam turns differences of one rounding into visible ones within a few steps,
+    # so this holds only because the student's code does exactly the library's operations.)
+    np.testing.assert_allclose(history.d_loss, uninterrupted.d_loss, rtol=1e-6)
+    np.testing.assert_allclose(history.g_loss, uninterrupted.g_loss, rtol=1e-6)
+    for resumed, straight in ((D, D_straight), (G, G_straight)):
+        for a, b in zip(weights(resumed), weights(straight)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+    # A third call has nothing left to do, and says so.
+    again = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                      batch_size=BATCH, num_epochs=3, dataset=mnist_flat, callbacks=[],
+                      checkpoint_dir=directory)
+    assert again.steps_done == 9 and again.epochs_done == 3
+
+
+# ----------------------------------------------------------------------------
+# Bad arguments
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parts():
+    D, G, D_solver, G_solver = gan()
+    return {"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver,
+            "discriminator_loss": losses.discriminator_loss, "generator_loss": losses.generator_loss}
+
+
+def call(parts, mnist_flat, **changes):
+    arguments = {**parts, "dataset": mnist_flat[:BATCH], "num_epochs": 1, "callbacks": [], **changes}
+    return run_a_gan(**arguments)
+
+
+@pytest.mark.parametrize("changes, error, words", [
+    ({"D": discriminator}, TypeError, "call it, D = discriminator()"),
+    ({"G": "generator"}, TypeError, "G must be a keras.Model"),
+    ({"D_solver": "adam"}, TypeError, "D_solver must be a keras optimizer"),
+    ({"generator_loss": 0.5}, TypeError, "generator_loss must be a function"),
+    ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+    ({"num_epochs": 2.5}, ValueError, "num_epochs must be an integer"),
+    ({"print_every": True}, ValueError, "print_every must be an integer"),
+    ({"noise_size": 100}, ValueError, "noise_size"),
+    ({"dataset": [1, 2, 3]}, TypeError, "dataset must be None (MNIST)"),
+    ({"dataset": np.zeros((0, 784), np.float32)}, ValueError, "holds no images"),
+    ({"dataset": np.full((8, 784), 255.0, np.float32)}, ValueError, "images / 127.5 - 1"),
+    ({"dataset": np.zeros((8, 28, 28, 3), np.float32)}, ValueError, "dataset images have shape"),
+    ({"dataset": tf.data.Dataset.from_tensor_slices(np.zeros((8, 784), np.float32)).repeat()}, ValueError,
+     "repeats forever"),
+])
+def test_bad_arguments_get_a_clear_error(parts, mnist_flat, changes, error, words):
+    with pytest.raises(error) as raised:
+        call(parts, mnist_flat, **changes)
+    assert words in str(raised.value)
+
+
+def test_losses_passed_in_the_wrong_order_are_named(parts, mnist_flat):
+    with pytest.raises(TypeError, match="wrong order"):
+        call(parts, mnist_flat, discriminator_loss=losses.generator_loss, generator_loss=losses.discriminator_loss)
+
+
+def test_a_discriminator_that_does_not_return_one_logit_per_image_is_refused(parts, mnist_flat):
+    ten_classes = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(10)])
+    with pytest.raises(ValueError, match=r"one logit per image.*\(2, 10\)"):
+        call(parts, mnist_flat, D=ten_classes)
+
+
+class SubclassedDiscriminator(keras.Model):
+    """No input shape: its weights are created on its first call."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(256)
+        self.logit = layers.Dense(1)
+
+    def call(self, images):
+        return self.logit(tf.nn.leaky_relu(self.hidden(images), alpha=0.01))
+
+
+def test_a_discriminator_that_builds_on_its_first_call_trains(parts, mnist_flat):
+    D, D_solver = SubclassedDiscriminator(), get_solvers()[0]
+    assert not D.weights
+    history = call(parts, mnist_flat, D=D, D_solver=D_solver)
+    assert history.stopped == "completed" and history.steps_done == 1
+    assert len(D.weights) == 4 and int(D_solver.iterations.numpy()) == 1
+
+
+def test_shared_models_or_optimizers_are_refused(parts, mnist_flat):
+    with pytest.raises(ValueError, match="D and G are the same model"):
+        call(parts, mnist_flat, G=parts["D"])
+    with pytest.raises(ValueError, match="each network needs its own"):
+        call(parts, mnist_flat, G_solver=parts["D_solver"])
+
+
+@pytest.mark.parametrize("loss, words", [
+    (lambda logits_real, logits_fake: logits_real - logits_fake, "must return one number"),
+    (lambda logits_real, logits_fake: np.float32(1.0), "does not depend on D's weights"),
+])
+def test_a_loss_that_cannot_train_gets_a_clear_error(parts, mnist_flat, loss, words):
+    with pytest.raises(ValueError, match=words):
+        call(parts, mnist_flat, discriminator_loss=loss)
+
+
+def test_an_unfinished_exercise_is_named(parts, mnist_flat):
+    def generator_loss(logits_fake):
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedError, match="finish its exercise first"):
+        call(parts, mnist_flat, generator_loss=generator_loss)
+
+
+def test_resuming_with_another_batch_size_is_refused(interrupted, mnist_flat):
+    directory = interrupted[-1]
+    D, G, D_solver, G_solver = gan()
+    with pytest.raises(ValueError, match="batch_size=128"):
+        run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, batch_size=64,
+                  num_epochs=3, dataset=mnist_flat, callbacks=[], checkpoint_dir=directory)
+
