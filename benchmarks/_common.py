@@ -33,6 +33,22 @@ def machine():
     }
 
 
+class Budget:
+    """A ``run_a_gan`` callback that stops training (as Ctrl-C does) once ``budget_s``
+    seconds have passed since ``start`` (a ``time.perf_counter()`` reading).
+
+    It checks the clock in ``on_log``, so every ``print_every`` steps: a small
+    ``print_every`` keeps the overshoot small.
+    """
+
+    def __init__(self, start, budget_s):
+        self.start, self.budget_s = start, budget_s
+
+    def on_log(self, step, logs):
+        if time.perf_counter() - self.start >= self.budget_s:
+            raise KeyboardInterrupt
+
+
 def force_full_mode():
     """Benchmarks measure real training: switch the course's quick mode off in this process."""
     os.environ["GAN_COURSE_QUICK"] = "0"

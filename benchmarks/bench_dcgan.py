@@ -52,17 +52,6 @@ MNIST_TRAIN_IMAGES = 60_000
 PRINT_EVERY = 20
 
 
-class Budget(training.GanCallback):
-    """Stops run_a_gan (as Ctrl-C does) once ``budget_s`` seconds have passed since ``start``."""
-
-    def __init__(self, start, budget_s):
-        self.start, self.budget_s = start, budget_s
-
-    def on_log(self, step, logs):
-        if time.perf_counter() - self.start >= self.budget_s:
-            raise KeyboardInterrupt
-
-
 def course_gan(seed, learning_rate):
     keras.utils.set_random_seed(seed)
     return training.build_gan(models.dc_discriminator, models.dc_generator, learning_rate=learning_rate)
@@ -97,7 +86,7 @@ def train_course_for(budget_s, seed, learning_rate):
     D, G, D_solver, G_solver = course_gan(seed, learning_rate)
     history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
                                  batch_size=COURSE_BATCH, num_epochs=10**6, print_every=PRINT_EVERY,
-                                 show_every=10**9, seed=seed, callbacks=[Budget(start, budget_s)])
+                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)])
     if history.stopped == "nan":
         raise RuntimeError(f"The course's DCGAN diverged: {history.message}")
     steps_per_epoch = -(-MNIST_TRAIN_IMAGES // COURSE_BATCH)

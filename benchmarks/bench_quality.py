@@ -45,24 +45,13 @@ BATCH_SIZE = 128  # run_a_gan's default
 MNIST_TRAIN_IMAGES = 60_000
 
 
-class Budget(training.GanCallback):
-    """Stops run_a_gan (as Ctrl-C does) once ``budget_s`` seconds have passed since ``start``."""
-
-    def __init__(self, start, budget_s):
-        self.start, self.budget_s = start, budget_s
-
-    def on_log(self, step, logs):
-        if time.perf_counter() - self.start >= self.budget_s:
-            raise KeyboardInterrupt
-
-
 def train_course_model(make_D, make_G, d_loss, g_loss, budget_s, seed):
     """Train one of the course's GANs with run_a_gan for ``budget_s`` seconds; returns (G, stats)."""
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     D, G, D_solver, G_solver = training.build_gan(make_D, make_G)
     history = training.run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, num_epochs=10**6, print_every=PRINT_EVERY,
-                                 show_every=10**9, seed=seed, callbacks=[Budget(start, budget_s)])
+                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)])
     if history.stopped == "nan":
         raise RuntimeError(f"Training diverged: {history.message}")
     steps_per_epoch = -(-MNIST_TRAIN_IMAGES // BATCH_SIZE)  # the last batch of an epoch is smaller

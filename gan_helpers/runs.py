@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from gan_helpers import losses, models
-from gan_helpers.training import GanCallback
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -401,33 +400,3 @@ def open_run(path):
     folder = RunFolder(path)
     folder.read()
     return folder
-
-
-# ----------------------------------------------------------------------------
-# A sample grid per epoch
-# ----------------------------------------------------------------------------
-
-
-class EpochSampleGrids(GanCallback):
-    """After every epoch, write a grid of the generator's images from fixed noise.
-
-    Files ``folder/epoch_001.png``, ... ; the same ``noise`` every epoch, so the
-    grids show the same latent codes as training goes on.
-    """
-
-    def __init__(self, folder, noise, scale=1):
-        self.folder = Path(folder)
-        self.noise = noise
-        self.scale = scale
-        self.written = []
-
-    def on_train_begin(self, run):
-        self.G = run.G
-
-    def on_epoch_end(self, epoch, logs):
-        from gan_helpers.viz import save_image_grid
-
-        images = self.G(self.noise, training=False)
-        path = save_image_grid(images, self.folder / f"epoch_{epoch:03d}.png", value_range=(-1.0, 1.0),
-                               scale=self.scale)
-        self.written.append(path)

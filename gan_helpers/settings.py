@@ -7,6 +7,7 @@ settings for CI; the library reads this switch instead.
 """
 
 import os
+from pathlib import Path
 
 QUICK_ENV = "GAN_COURSE_QUICK"
 
@@ -22,3 +23,18 @@ def quick_mode():
     """True when ``GAN_COURSE_QUICK`` is set to anything but '', '0', 'false' or 'no'."""
     value = os.environ.get(QUICK_ENV, "").strip().lower()
     return value not in ("", "0", "false", "no")
+
+
+# Folder, relative to the notebook's own, where notebooks save what they trained.
+RUNS_DIR = "runs"
+
+
+def run_dir(name):
+    """Where a notebook saves what it trained: ``runs/NAME``, or ``runs/quick/NAME`` in quick mode.
+
+    Notebook 09 loads the generators of 05-07 from here. Quick mode writes apart so
+    that running the test suite never replaces a generator trained for real with a
+    20-step one.
+    """
+    base = Path(RUNS_DIR)
+    return base / "quick" / name if quick_mode() else base / name

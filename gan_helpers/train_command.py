@@ -160,7 +160,7 @@ class ProgressBar(training.GanCallback):
             self._print(line)
 
     def on_epoch_end(self, epoch, logs):
-        grid = f"; samples in {self.grids.written[-1]}" if self.grids and self.grids.written else ""
+        grid = f"; samples in {self.grids.paths[-1]}" if self.grids and self.grids.paths else ""
         self._print(f"epoch {epoch}/{self.run.num_epochs} done at step {logs['step']}: mean D: {logs['d_loss']:.4f}  "
                     f"G: {logs['g_loss']:.4f}, {logs['images_per_sec']:,.0f} img/s{grid}")
 
@@ -276,7 +276,8 @@ def _run(args):
         return error(f"{problem}\nNothing was trained.")
 
     scale = runs.grid_scale(config.image_size)
-    grids = runs.EpochSampleGrids(folder.samples_dir, sample_noise_for(config, args.num_samples), scale=scale)
+    grids = viz.EpochGrids(folder.samples_dir, sample_noise_for(config, args.num_samples), scale=scale,
+                           before_training=False, when_stopped=False)
     from gan_helpers.summaries import TensorBoardCallback
 
     callbacks = [grids, TensorBoardCallback(folder.log_dir), ProgressBar(grids=grids)]

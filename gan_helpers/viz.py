@@ -150,6 +150,23 @@ def show_images(images, *, title=None, value_range=None, ncols=None, ax=None):
         _finish_figure(figure)
 
 
+def _save_or_show(figure, path):
+    """Write a figure this module made to ``path`` (PNG) and return the path, or show it.
+
+    ``figure`` is None when the caller drew into an axes it was given: then nothing
+    happens here, the caller's figure is the caller's to show.
+    """
+    if figure is None:
+        return None
+    if path is not None:
+        path = _output_path(path, ".png")
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        return path
+    _finish_figure(figure)
+    return None
+
+
 def _output_path(path, suffix):
     path = Path(path)
     if path.suffix.lower() != suffix:
@@ -235,15 +252,7 @@ def plot_losses(history, *, smooth=None, ax=None, title=None, path=None):
     ax.legend()
     if title:
         ax.set_title(title)
-    if figure is None:
-        return None
-    if path is not None:
-        path = _output_path(path, ".png")
-        figure.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        return path
-    _finish_figure(figure)
-    return None
+    return _save_or_show(figure, path)
 
 
 def _frame_array(frame):
@@ -334,12 +343,44 @@ def plot_class_shares(shares, *, min_share=None, ax=None, title=None, path=None)
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    if figure is None:
-        return None
-    if path is not None:
-        path = _output_path(path, ".png")
-        figure.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        return path
-    _finish_figure(figure)
-    return None
+    return _save_or_show(figure, path)
+
+
+class EpochGrids:
+    """A ``run_a_gan`` callback that writes a PNG grid of samples from fixed noise per epoch.
+
+    Files ``folder/epoch_000.png`` (before training, unless ``before_training=False``
+    or the run resumes), ``epoch_001.png``, ... after each epoch, and
+    ``step_NNNNNN.png`` when training stops inside an epoch (quick mode, Ctrl-C),
+    unless ``when_stopped=False``.
+    The same ``noise`` (N, noise_dim) every time, so the grids show the same latent
+    codes as training goes on; ``paths`` lists the files written, ready for
+    :func:`make_gif`. ``clear=True`` first deletes the PNGs an earlier run left there.
+    """
+
+    def __init__(self, folder, noise, *, scale=1, before_training=True, when_stopped=True, clear=False):
+        self.folder, self.noise, self.scale = Path(folder), noise, scale
+        self.before_training, self.when_stopped, self.clear = before_training, when_stopped, clear
+        self.paths, self.last_step = [], None
+
+    def on_train_begin(self, run):
+        self.G = run.G
+        if self.clear:
+            for old in self.folder.glob("*.png"):
+                old.unlink()
+        self.last_step = run.start_step
+        if self.before_training and run.start_step == 0:
+            self._save("epoch_000", 0)
+
+    def on_epoch_end(self, epoch, logs):
+        self._save(f"epoch_{epoch:03d}", logs["step"])
+
+    def on_train_end(self, history):
+        if self.when_stopped and history.steps_done != self.last_step:
+            self._save(f"step_{history.steps_done:06d}", history.steps_done)
+
+    def _save(self, name, step):
+        images = self.G(self.noise, training=False)
+        self.paths.append(save_image_grid(images, self.folder / f"{name}.png", value_range=(-1.0, 1.0),
+                                          scale=self.scale))
+        self.last_step = step

@@ -200,3 +200,45 @@ def test_make_gif_rejects_no_frames_and_mixed_sizes(tmp_path):
         viz.make_gif([], tmp_path / "empty.gif")
     with pytest.raises(ValueError, match="same size"):
         viz.make_gif([constant_digits(4), constant_digits(9)], tmp_path / "mixed.gif")
+
+
+# ---------------------------------------------------------------- a grid per epoch, during real training
+
+
+def _train_with_grids(tmp_path, grids, num_epochs, callbacks=()):
+    from gan_helpers import discriminator, generator, load_mnist, losses, training
+
+    (x_train, _), _ = load_mnist()
+    images = x_train[:200].reshape(200, 784).astype(np.float32) / 127.5 - 1.0
+    D, G = discriminator(), generator()
+    D_solver, G_solver = training.get_solvers()
+    return training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                              batch_size=100, num_epochs=num_epochs, dataset=images, seed=0, print_every=1,
+                              callbacks=[grids, *callbacks])
+
+
+def test_epoch_grids_write_one_png_before_training_and_one_per_epoch(tmp_path):
+    (tmp_path / "grids").mkdir()
+    (tmp_path / "grids" / "epoch_009.png").write_bytes(b"left by an earlier run")
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(9, 96)).astype(np.float32)
+    grids = viz.EpochGrids(tmp_path / "grids", noise, clear=True)
+    _train_with_grids(tmp_path, grids, num_epochs=2)
+    names = sorted(p.name for p in (tmp_path / "grids").iterdir())
+    assert names == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
+    assert [p.name for p in grids.paths] == names
+    first, last = (np.asarray(Image.open(p)) for p in (grids.paths[0], grids.paths[-1]))
+    assert first.shape == last.shape == (3 * 28 + 4 * 2,) * 2  # 3x3 grid of 28x28 with 2-pixel padding
+    assert not np.array_equal(first, last), "training changed the generator, so its grid must change"
+
+
+def test_epoch_grids_save_the_step_where_training_stopped_inside_an_epoch(tmp_path):
+    class StopAtStep3:
+        def on_log(self, step, logs):
+            if step == 3:
+                raise KeyboardInterrupt
+
+    noise = np.zeros((4, 96), dtype=np.float32)
+    grids = viz.EpochGrids(tmp_path, noise, before_training=False)
+    history = _train_with_grids(tmp_path, grids, num_epochs=5, callbacks=[StopAtStep3()])
+    assert history.stopped == "interrupted"
+    assert [p.name for p in grids.paths] == ["epoch_001.png", "step_000003.png"]

@@ -1,0 +1,21 @@
+"""settings: the one switch for quick mode, and where notebooks save what they trained."""
+
+from pathlib import Path
+
+import pytest
+
+from gan_helpers import settings
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("yes", True), ("", False), ("0", False),
+                                          ("false", False), ("No", False)])
+def test_quick_mode_reads_its_environment_variable(monkeypatch, value, quick):
+    monkeypatch.setenv(settings.QUICK_ENV, value)
+    assert settings.quick_mode() is quick
+
+
+def test_quick_runs_are_saved_apart_from_real_ones(monkeypatch):
+    monkeypatch.setenv(settings.QUICK_ENV, "0")
+    assert settings.run_dir("05_vanilla_gan") == Path("runs") / "05_vanilla_gan"
+    monkeypatch.setenv(settings.QUICK_ENV, "1")
+    assert settings.run_dir("05_vanilla_gan") == Path("runs") / "quick" / "05_vanilla_gan"
