@@ -143,18 +143,8 @@ def dog_discriminator(width=32):
     the default 32, which keeps an epoch of the dogs within minutes on a laptop CPU).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 524,544 + 4,097 = 694,241.
     """
-    convs = []
-    for index, channels in enumerate((width, 2 * width, 4 * width, 8 * width), start=1):
-        convs += [
-            layers.Conv2D(channels, 4, strides=2, padding="same", name=f"conv_{index}"),
-            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"),
-        ]
-    return keras.Sequential(
-        [keras.Input(shape=(DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, 3), name="image")]
-        + convs
-        + [layers.Flatten(name="flatten"), layers.Dense(1, name="logits")],
-        name="dog_discriminator",
-    )
+    return _strided_discriminator((DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, 3), (width, 2 * width, 4 * width, 8 * width),
+                                  name="dog_discriminator")
 
 
 def dog_generator(noise_dim=NOISE_DIM, width=32):
@@ -170,25 +160,8 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
     Parameters for noise_dim=96, width=32: 397,312 + 16,384 [batch norm] + 524,416 + 512
     + 131,136 + 256 + 32,800 + 128 + 1,539 = 1,104,483 (8,640 of them batch-norm moving statistics).
     """
-    stages = []
-    for index, channels in enumerate((4 * width, 2 * width, width), start=1):
-        stages += [
-            layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name=f"deconv_{index}"),
-            layers.BatchNormalization(name=f"batch_norm_{index + 1}"),
-            layers.ReLU(name=f"relu_{index + 1}"),
-        ]
-    return keras.Sequential(
-        [
-            keras.Input(shape=(noise_dim,), name="noise"),
-            layers.Dense(4 * 4 * 8 * width, name="project"),
-            layers.BatchNormalization(name="batch_norm_1"),
-            layers.ReLU(name="relu_1"),
-            layers.Reshape((4, 4, 8 * width), name="reshape"),
-        ]
-        + stages
-        + [layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", name="image")],
-        name="dog_generator",
-    )
+    return _upconv_generator(noise_dim, (8 * width, 4 * width, 2 * width, width), out_channels=3,
+                             name="dog_generator")
 
 
 # ---------------------------------------------------------------------------
@@ -213,18 +186,8 @@ def cifar_discriminator(width=32):
     (the DCGAN paper's 64 or 128 cost four to sixteen times as much).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 2,049 = 167,649.
     """
-    convs = []
-    for index, channels in enumerate((width, 2 * width, 4 * width), start=1):
-        convs += [
-            layers.Conv2D(channels, 4, strides=2, padding="same", name=f"conv_{index}"),
-            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"),
-        ]
-    return keras.Sequential(
-        [keras.Input(shape=(CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), name="image")]
-        + convs
-        + [layers.Flatten(name="flatten"), layers.Dense(1, name="logits")],
-        name="cifar_discriminator",
-    )
+    return _strided_discriminator((CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), (width, 2 * width, 4 * width),
+                                  name="cifar_discriminator")
 
 
 def cifar_generator(noise_dim=NOISE_DIM, width=32):
@@ -239,22 +202,52 @@ def cifar_generator(noise_dim=NOISE_DIM, width=32):
     Parameters for noise_dim=96, width=32: 198,656 + 8,192 [batch norm] + 131,136 + 256
     + 32,800 + 128 + 1,539 = 372,707 (4,288 of them batch-norm moving statistics).
     """
+    return _upconv_generator(noise_dim, (4 * width, 2 * width, width), out_channels=3, name="cifar_generator")
+
+
+def _strided_discriminator(image_shape, channels, name):
+    """A DCGAN discriminator: one 4x4 stride-2 convolution + leaky ReLU 0.2 per entry of ``channels``.
+
+    Each convolution halves the side of the (N, H, W, C) images; then Flatten and
+    Dense 1 give (N, 1) logits. Layer names ``conv_1``, ``leaky_relu_1``, ...
+    """
+    convs = []
+    for index, filters in enumerate(channels, start=1):
+        convs += [
+            layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv_{index}"),
+            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"),
+        ]
+    return keras.Sequential(
+        [keras.Input(shape=image_shape, name="image")]
+        + convs
+        + [layers.Flatten(name="flatten"), layers.Dense(1, name="logits")],
+        name=name,
+    )
+
+
+def _upconv_generator(noise_dim, channels, out_channels, name):
+    """A DCGAN generator from 4x4: project the noise to (N, 4, 4, channels[0]), then double the side per stage.
+
+    Each later entry of ``channels`` is a 4x4 stride-2 transposed convolution +
+    batch norm + ReLU; a last one to ``out_channels`` with tanh gives images in
+    [-1, 1] of side 4 * 2**len(channels). Layer names as in :func:`dc_generator`.
+    """
     stages = []
-    for index, channels in enumerate((2 * width, width), start=1):
+    for index, filters in enumerate(channels[1:], start=1):
         stages += [
-            layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name=f"deconv_{index}"),
+            layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv_{index}"),
             layers.BatchNormalization(name=f"batch_norm_{index + 1}"),
             layers.ReLU(name=f"relu_{index + 1}"),
         ]
     return keras.Sequential(
         [
             keras.Input(shape=(noise_dim,), name="noise"),
-            layers.Dense(4 * 4 * 4 * width, name="project"),
+            layers.Dense(4 * 4 * channels[0], name="project"),
             layers.BatchNormalization(name="batch_norm_1"),
             layers.ReLU(name="relu_1"),
-            layers.Reshape((4, 4, 4 * width), name="reshape"),
+            layers.Reshape((4, 4, channels[0]), name="reshape"),
         ]
         + stages
-        + [layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh", name="image")],
-        name="cifar_generator",
+        + [layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", activation="tanh", name="image")],
+        name=name,
     )
