@@ -6,19 +6,9 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+from check_helpers import fails_with, stub
 from gan_helpers import check_values, checks, losses, models, ops
 from gan_helpers.__main__ import main
-
-
-def fails_with(check, *args, match):
-    """Run a check that must fail; return the AssertionError (its message must match)."""
-    with pytest.raises(AssertionError, match=match) as info:
-        check(*args)
-    return info.value
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
 
 
 # ---------------------------------------------------------------- references pass

@@ -8,18 +8,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+from check_helpers import fails_with, stub
 from gan_helpers import check_values, checks, models
-
-
-def fails_with(check, *args, match):
-    """Run a check that must fail; return the AssertionError (its message must match)."""
-    with pytest.raises(AssertionError, match=match) as info:
-        check(*args)
-    return info.value
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
 
 
 def leaky(slope=0.2):

@@ -186,6 +186,9 @@ def test_cache_is_rebuilt_when_the_photos_or_settings_change(tmp_path):
     assert not grown.report.from_cache and grown.report.crops == 7
     smaller = load_dogs(root, cache_dir=cache, image_size=32, verbose=False)
     assert not smaller.report.from_cache and smaller.images.shape == (7, 32, 32, 3)
+    assert str(smaller.report).startswith("7 dog images, 32x32, from 9 photos")
+    again = load_dogs(root, cache_dir=cache, image_size=32, verbose=False)
+    assert again.report.from_cache and "32x32" in str(again.report)
     limited = load_dogs(root, cache_dir=cache, limit=2, verbose=False)
     assert limited.images.shape == (2, 64, 64, 3) and limited.report.photos == 2
 

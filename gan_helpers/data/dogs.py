@@ -466,7 +466,8 @@ class DogsReport:
     Attributes:
         source: where the photos were found (layout and paths).
         photos: image files found (after ``limit``, only those read are counted).
-        crops: prepared 64x64 images (one per dog box; one per photo without boxes).
+        crops: prepared images (one per dog box; one per photo without boxes).
+        image_size: their side in pixels (64 unless asked otherwise).
         skipped: counts by reason: 'corrupt' and 'empty' files, 'tiny' boxes
             (under MIN_SIDE pixels), 'bad annotation' files that could not be parsed.
         no_box: photos without any box, used whole (center square).
@@ -479,6 +480,7 @@ class DogsReport:
     source: str
     photos: int = 0
     crops: int = 0
+    image_size: int = IMAGE_SIZE
     skipped: dict = dataclasses.field(default_factory=dict)
     no_box: int = 0
     from_cache: bool = False
@@ -492,7 +494,7 @@ class DogsReport:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()) if n) or "none"
         origin = f"read from cache {self.cache_file}" if self.from_cache else f"prepared in {self.seconds:.1f} s"
         return (
-            f"{self.crops} dog images, {IMAGE_SIZE}x{IMAGE_SIZE}, from {self.photos} photos ({self.source}); "
+            f"{self.crops} dog images, {self.image_size}x{self.image_size}, from {self.photos} photos ({self.source}); "
             f"skipped: {skipped}; photos without a box: {self.no_box}; {origin}."
         )
 
@@ -532,7 +534,7 @@ def _read_cache(cache_file, image_size):
         return None
     if images.dtype != np.uint8 or images.shape[1:] != (image_size, image_size, 3) or len(images) != report.crops:
         return None
-    report.from_cache, report.seconds = True, time.perf_counter() - started
+    report.from_cache, report.seconds, report.image_size = True, time.perf_counter() - started, image_size
     return LoadedDogs(images, report)
 
 
@@ -583,6 +585,7 @@ def _prepare(source, cache_file, image_size, limit, verbose):
         source=source.describe(),
         photos=read,
         crops=count,
+        image_size=image_size,
         skipped=dict(skipped),
         no_box=no_box if source.annotations is not None else read,
         cache_file=str(cache_file),
@@ -735,6 +738,7 @@ def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE
         source="synthetic blobs from gan_helpers.data.make_standin_dogs",
         photos=0,
         crops=len(images),
+        image_size=image_size,
         seconds=time.perf_counter() - started,
         standin=True,
     )
