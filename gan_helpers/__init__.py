@@ -1,39 +1,54 @@
-"""gan_helpers: the library behind the GAN course. This file only hands names on."""
+"""gan_helpers: the library behind the GAN course. This file only hands names on.
 
-from gan_helpers import settings
-from gan_helpers.data import load_mnist, mnist_dataset
-from gan_helpers.ops import deprocess_img, leaky_relu, preprocess_img, sample_noise
-from gan_helpers.models import NOISE_DIM, discriminator, generator
-from gan_helpers.losses import (
-    discriminator_loss,
-    generator_loss,
-    ls_discriminator_loss,
-    ls_generator_loss,
-)
-from gan_helpers.viz import image_grid, make_gif, plot_losses, save_image_grid, show_images
-from gan_helpers.widgets import LiveTraining, browse_samples, latent_walk
+A notebook imports what it needs in one statement::
 
-__all__ = [
-    "settings",
-    "load_mnist",
-    "mnist_dataset",
-    "deprocess_img",
-    "leaky_relu",
-    "preprocess_img",
-    "sample_noise",
-    "NOISE_DIM",
-    "discriminator",
-    "generator",
-    "discriminator_loss",
-    "generator_loss",
-    "ls_discriminator_loss",
-    "ls_generator_loss",
-    "image_grid",
-    "make_gif",
-    "plot_losses",
-    "save_image_grid",
-    "show_images",
-    "LiveTraining",
-    "browse_samples",
-    "latent_walk",
-]
+    from gan_helpers import discriminator, generator, get_solvers, run_a_gan, show_images
+
+The names are looked up lazily (PEP 562), so that ``import gan_helpers`` costs nothing
+until a name is used: the command line's ``--help``, ``make-student`` and ``grade``
+never import TensorFlow. The checks stay in their own package,
+``from gan_helpers.checks import test_...``.
+"""
+
+import importlib
+
+# module -> the names it hands to ``gan_helpers``
+_EXPORTS = {
+    "settings": ["quick_mode", "run_dir"],
+    "ops": ["leaky_relu", "sample_noise", "preprocess_img", "deprocess_img"],
+    "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss"],
+    "models": [
+        "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
+        "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
+    ],
+    "training": ["get_solvers", "build_gan", "run_a_gan", "gpu_available", "GanCallback", "GanHistory"],
+    "data": [
+        "load_mnist", "mnist_dataset", "load_cifar10", "cifar10_dataset", "CIFAR10_CLASSES",
+        "load_dogs", "load_dogs_or_standin", "dogs_dataset", "make_standin_dogs", "load_image_folder",
+        "DatasetNotFoundError", "CorruptDatasetError",
+    ],
+    "viz": ["show_images", "image_grid", "save_image_grid", "plot_losses", "make_gif", "plot_class_shares",
+            "EpochGrids"],
+    "widgets": ["LiveTraining", "browse_samples", "latent_walk"],
+    "metrics": [
+        "evaluate_generator", "evaluate_images", "generate", "classify", "classifier_info", "mnist_features",
+        "frechet_distance", "fid_from_features", "interpolate_noise", "nearest_neighbours", "MIN_CLASS_SHARE",
+    ],
+}  # fmt: skip
+
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gan_helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"gan_helpers.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

@@ -491,23 +491,6 @@ class MetricsCallback(GanCallback):
         history.metrics = list(self.records)
 
 
-# ---------------------------------------------------------------- command line
-
-
-def add_arguments(parser):
-    """``python -m gan_helpers train-classifier``: options."""
-    parser.add_argument("--epochs", type=int, default=4, help="passes over MNIST's training set (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--output", type=Path, default=CLASSIFIER_WEIGHTS, help="weights file to write (default: the shipped one)")
-
-
-def run(args):
-    """Train the metrics classifier, save it, print its test accuracy."""
-    info = train_classifier(epochs=args.epochs, seed=args.seed, weights_path=args.output, verbose=2)
-    print(f"Test accuracy {info['test_accuracy']:.2%} after {info['epochs']} epochs ({info['seconds']} s); weights in {args.output}")
-    return 0
-
-
 # ---------------------------------------------------------------- exploring a generator
 
 # In quick mode, nearest_neighbours searches at most this many images of the split.

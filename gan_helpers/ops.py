@@ -1,5 +1,6 @@
 """Small pure functions on tensors: leaky ReLU, noise, image scaling."""
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -29,6 +30,16 @@ def sample_noise(batch_size, dim, seed=None):
     return tf.random.stateless_uniform(
         shape, seed=(seed, 0), minval=-1.0, maxval=1.0, dtype=tf.float32
     )
+
+
+def scale_pixels(images):
+    """uint8 pixels 0..255 as float32 in [-1, 1], the range of a tanh generator.
+
+    A numpy array gives a numpy array; a tensor (e.g. inside a ``tf.data`` map) gives a tensor.
+    """
+    if tf.is_tensor(images):
+        return tf.cast(images, tf.float32) / 127.5 - 1.0
+    return np.asarray(images, dtype=np.float32) / 127.5 - 1.0
 
 
 def preprocess_img(x):

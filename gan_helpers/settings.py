@@ -25,6 +25,16 @@ def quick_mode():
     return value not in ("", "0", "false", "no")
 
 
+def quick_limit(count=None):
+    """How many examples to take of a data set of ``count`` (None: unknown or all).
+
+    ``count`` as it is outside quick mode; in quick mode at most ``QUICK_MAX_EXAMPLES``.
+    """
+    if not quick_mode():
+        return count
+    return QUICK_MAX_EXAMPLES if count is None else min(count, QUICK_MAX_EXAMPLES)
+
+
 # Folder, relative to the notebook's own, where notebooks save what they trained.
 RUNS_DIR = "runs"
 

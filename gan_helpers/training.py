@@ -260,6 +260,8 @@ def register_default_callbacks(factory):
 def default_callbacks():
     """The callbacks ``run_a_gan`` uses when given ``callbacks=None``."""
     if _default_callback_factory is None:
+        from gan_helpers import widgets  # noqa: F401  registers the course's display
+    if _default_callback_factory is None:
         return [TextProgress()]
     return list(_default_callback_factory())
 

@@ -52,7 +52,7 @@ def test_missing_weights_name_the_command_that_makes_them(tmp_path):
 
 
 def test_train_classifier_is_a_command():
-    from gan_helpers.__main__ import main
+    from gan_helpers.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["train-classifier", "--help"])

@@ -8,7 +8,7 @@ the embedded MNIST for 10 epochs into ``runs/demo`` (what ``./course demo`` runs
 ``--model dcgan`` trains the DCGAN made for the data's image size: 28x28 grey for
 MNIST, 32x32 colour for CIFAR-10, 64x64 (or 32x32, ``--image-size``) colour for the
 dogs and for any folder of your own pictures. As it trains it shows a progress bar
-and writes, into the run folder (see ``gan_helpers.runs``):
+and writes, into the run folder (see ``gan_helpers.cli.runs``):
 
 - ``samples/epoch_001.png``, ...: a grid of generated images after every epoch;
 - ``checkpoints/``: everything needed to resume, saved every epoch and on Ctrl-C;
@@ -22,12 +22,16 @@ mode (``GAN_COURSE_QUICK=1``) ``run_a_gan`` stops after a few steps, so the comm
 finishes in seconds (the pictures then show noise).
 """
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
-from gan_helpers import runs, settings, training, viz
+from gan_helpers import settings, training, viz
+from gan_helpers.cli import runs
+from gan_helpers.cli.arguments import INTERRUPTED, USAGE, error, positive_float, positive_int
+from gan_helpers.cli.progress import ProgressBar
+from gan_helpers.cli.runs import RunError, RunFolder
+from gan_helpers.cli.tensorboard import TensorBoardCallback
 from gan_helpers.data import (
     CIFAR10_CLASSES,
     CorruptDatasetError,
@@ -38,35 +42,6 @@ from gan_helpers.data import (
     load_image_folder,
 )
 from gan_helpers.ops import sample_noise
-from gan_helpers.runs import RunError, RunFolder
-
-# Exit status after Ctrl-C, as shells report it (128 + SIGINT).
-INTERRUPTED = 130
-# Exit status for a command line that cannot work (as argparse uses).
-USAGE = 2
-
-
-def positive_int(text):
-    """argparse type: an integer >= 1, with a message that says so."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def positive_float(text):
-    """argparse type: a float > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, not {value}")
-    return value
-
 
 def add_arguments(parser):
     data = parser.add_argument_group("what to train")
@@ -104,69 +79,6 @@ def add_arguments(parser):
                      help="update the progress bar and the TensorBoard losses every this many steps (default: 50)")
     parser.epilog = ("Run the same command again to resume. In quick mode (GAN_COURSE_QUICK=1) training stops "
                      "after a few steps.")
-
-
-# ----------------------------------------------------------------------------
-# Progress on the terminal
-# ----------------------------------------------------------------------------
-
-
-class ProgressBar(training.GanCallback):
-    """A text progress bar: redrawn in place on a terminal, one line per update elsewhere (logs, CI).
-
-    ``epoch 2/10 [#######.............] 35%  step 330/938  D: 1.2034  G: 0.8713  5,210 img/s  ~1m05s left``
-    """
-
-    WIDTH = 24
-
-    def __init__(self, stream=None, grids=None):
-        self.stream = stream or sys.stdout
-        self.grids = grids
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.open_line = False
-
-    def _print(self, text, end="\n"):
-        if self.open_line:
-            self.stream.write("\n")
-            self.open_line = False
-        self.stream.write(text + end)
-        self.stream.flush()
-
-    def on_train_begin(self, run):
-        self.run = run
-        total = run.total_steps if run.total_steps is not None else "?"
-        resumed = f", resuming at step {run.start_step}" if run.start_step else ""
-        self._print(f"Training {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps of {run.batch_size} "
-                    f"images ({total} steps{resumed}).")
-
-    def _bar(self, step):
-        total = self.run.total_steps
-        if not total:
-            return f"step {step}"
-        done = min(step / total, 1.0)
-        filled = int(round(done * self.WIDTH))
-        return f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:4.0%}  step {step}/{total}"
-
-    def on_log(self, step, logs):
-        left = "" if logs["seconds_left"] is None else f"  ~{training.format_seconds(logs['seconds_left'])} left"
-        line = (f"epoch {logs['epoch']}/{self.run.num_epochs} {self._bar(step)}  D: {logs['d_loss']:.4f}  "
-                f"G: {logs['g_loss']:.4f}  {logs['images_per_sec']:,.0f} img/s{left}")
-        if self.tty:
-            self.stream.write("\r" + line.ljust(getattr(self, "_last_width", 0)))
-            self.stream.flush()
-            self._last_width = len(line)
-            self.open_line = True
-        else:
-            self._print(line)
-
-    def on_epoch_end(self, epoch, logs):
-        grid = f"; samples in {self.grids.paths[-1]}" if self.grids and self.grids.paths else ""
-        self._print(f"epoch {epoch}/{self.run.num_epochs} done at step {logs['step']}: mean D: {logs['d_loss']:.4f}  "
-                    f"G: {logs['g_loss']:.4f}, {logs['images_per_sec']:,.0f} img/s{grid}")
-
-    def on_train_end(self, history):
-        self._print(f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
-                    f"{training.format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
 
 
 # ----------------------------------------------------------------------------
@@ -236,11 +148,6 @@ def write_pictures(folder, config, G, history, num_samples):
     return paths
 
 
-def error(message, status=1):
-    print(f"error: {message}", file=sys.stderr)
-    return status
-
-
 def run(args):
     try:
         return _run(args)
@@ -278,8 +185,6 @@ def _run(args):
     scale = runs.grid_scale(config.image_size)
     grids = viz.EpochGrids(folder.samples_dir, sample_noise_for(config, args.num_samples), scale=scale,
                            before_training=False, when_stopped=False)
-    from gan_helpers.summaries import TensorBoardCallback
-
     callbacks = [grids, TensorBoardCallback(folder.log_dir), ProgressBar(grids=grids)]
     started = time.perf_counter()
     history = training.run_a_gan(

@@ -11,33 +11,12 @@ from gan_helpers.data import cifar10
 from gan_helpers.data.cifar10 import CLASS_NAMES, cifar10_dataset, load_cifar10
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 
-PER_BATCH = 20
-
-
-def _batch_bytes(images, labels, numpy1_names=True):
-    """A batch as the original files hold it: a protocol-2 pickle of {b'data': (N, 3072), b'labels': [...]}."""
-    data = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
-    raw = pickle.dumps({b"batch_label": b"test", b"labels": [int(v) for v in labels], b"data": data}, protocol=2)
-    # Files made by numpy 1 name its module numpy.core; keep the loader honest about both spellings.
-    return raw.replace(b"numpy._core.multiarray", b"numpy.core.multiarray") if numpy1_names else raw
-
-
-def _make_batches(folder, seed=0):
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True)
-    made = {}
-    for index, name in enumerate(cifar10.TRAIN_BATCHES + (cifar10.TEST_BATCH,)):
-        images = rng.integers(0, 256, size=(PER_BATCH, 32, 32, 3), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=PER_BATCH)
-        (folder / name).write_bytes(_batch_bytes(images, labels, numpy1_names=index % 2 == 0))
-        made[name] = (images, labels)
-    return made
-
+from cifar10_files import PER_BATCH, batch_bytes, make_batches
 
 @pytest.fixture()
 def batches(tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
-    return folder, _make_batches(folder)
+    return folder, make_batches(folder)
 
 
 def _check_loaded(loaded, made):
@@ -67,10 +46,10 @@ def test_loads_the_original_archive(batches, tmp_path):
 
 def test_pixels_keep_their_channel_order(tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
-    _make_batches(folder)
+    make_batches(folder)
     red = np.zeros((1, 32, 32, 3), np.uint8)
     red[..., 0] = 255
-    (folder / "test_batch").write_bytes(_batch_bytes(red, [3]))
+    (folder / "test_batch").write_bytes(batch_bytes(red, [3]))
     _, (x_test, y_test) = load_cifar10(folder)
     assert x_test[0, :, :, 0].min() == 255 and x_test[0, :, :, 1:].max() == 0
     assert y_test.tolist() == [3]

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from test_cifar10 import _make_batches  # small batches in the original pickle format
+from cifar10_files import make_batches  # small batches in the original pickle format
 
-from gan_helpers import runs
-from gan_helpers.__main__ import main
+from gan_helpers.cli import runs
+from gan_helpers.cli import main
 from gan_helpers.data import dogs
 
 COLOUR_GRID_SIDE = lambda count, side, scale: (count * (side + 2) + 2) * scale  # noqa: E731
@@ -30,7 +30,7 @@ def _colour_grid(path):
 
 
 def test_cifar10_one_class_trains_the_32x32_dcgan(tmp_path):
-    made = _make_batches(tmp_path / "cifar-10-batches-py")
+    made = make_batches(tmp_path / "cifar-10-batches-py")
     dogs_made = sum(int(np.sum(made[name][1] == 5)) for name in ("data_batch_1", "data_batch_2", "data_batch_3",
                                                                   "data_batch_4", "data_batch_5"))
     out = tmp_path / "run"

@@ -1,17 +1,6 @@
-"""Hand the course out and grade it: the student version of the notebooks, and a grader.
+"""Grade the course: run each student's notebooks and report which checks pass.
 
-Two commands, for instructors::
-
-    python -m gan_helpers make-student notebooks/ OUT/
     python -m gan_helpers grade SUBMISSIONS/ --out report.csv
-
-**Student version.** Every ``### BEGIN SOLUTION`` .. ``### END SOLUTION`` region of a
-code cell becomes ``# YOUR CODE HERE`` and ``raise NotImplementedError`` at the
-region's indentation; a markdown answer (a cell that starts with ``**Answer.**``, or
-a solution region inside markdown) becomes ``*Your answer here.*``; outputs,
-execution counts, execution timings and saved widget state are dropped. Everything
-else is copied as it is, and the files are written the way Jupyter writes them, so
-running the command twice gives byte-identical files.
 
 **Checks.** A check is a code cell whose code is nothing but calls of functions named
 ``test_*``, such as ``test_leaky_relu(leaky_relu)``. The checks a notebook must pass
@@ -33,12 +22,12 @@ goes wrong costs only the checks it touches:
   the notebook goes on; once the notebook's time is spent the checks not yet run fail;
 - a kernel that dies: the notebook is run again in a new kernel without the cell
   that killed it (at most ``MAX_KERNEL_RESTARTS`` times).
+
+Imports no TensorFlow: the notebooks run in kernels of their own.
 """
 
 import ast
-import copy
 import csv
-import json
 import re
 import sys
 import tempfile
@@ -46,21 +35,14 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
-SOLUTION_BEGIN = "### BEGIN SOLUTION"
-SOLUTION_END = "### END SOLUTION"
-CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
-ANSWER_MARK = "**Answer.**"
-ANSWER_STUB = "*Your answer here.*"
-
-# The course's repository on GitHub; a placeholder until the course is published.
-# Notebooks' set-up cells, their Colab badges and the README all name it.
-REPOSITORY = "gan-course/gan-course"
-COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-
-# The solution notebooks next to this package (a source checkout).
-COURSE_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from gan_helpers.instructor.notebook_files import (
+    COURSE_NOTEBOOKS,
+    NotebookFormatError,
+    cell_source,
+    course_notebooks,
+    read_notebook_json,
+)
 
 DEFAULT_NOTEBOOK_TIME_LIMIT = 600
 DEFAULT_CELL_TIME_LIMIT = 300
@@ -68,131 +50,6 @@ MAX_KERNEL_RESTARTS = 2
 # A kernel that does not answer within this many seconds after an interrupt is restarted.
 RESPONSIVE_PROBE_SECONDS = 15
 MESSAGE_LIMIT = 300
-
-
-class NotebookFormatError(ValueError):
-    """A file that should be a notebook is not one, or its solution regions are unbalanced."""
-
-
-# ----------------------------------------------------------------------------------------
-# Reading and writing notebooks as plain JSON (no validation, no added cell ids)
-
-
-def read_notebook_json(path):
-    """The notebook at ``path`` as a dict (nbformat 4 JSON), or NotebookFormatError."""
-    path = Path(path)
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotebookFormatError(f"{path.name} is not a notebook: its JSON cannot be read ({error}).") from None
-    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4:
-        raise NotebookFormatError(f"{path.name} is not an nbformat-4 notebook (save it from Jupyter or Colab).")
-    cells = notebook.get("cells")
-    if not isinstance(cells, list) or not all(
-        isinstance(cell, dict) and cell.get("cell_type") in ("code", "markdown", "raw") for cell in cells
-    ):
-        raise NotebookFormatError(f"{path.name} is not a notebook: its 'cells' are not a list of cells.")
-    return notebook
-
-
-def cell_source(cell):
-    """A cell's source as one string (on disk it may be a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def _with_source(cell, text):
-    cell["source"] = text.splitlines(keepends=True)
-    return cell
-
-
-def notebook_json_text(notebook):
-    """The text Jupyter writes for a notebook: sorted keys, indent 1, a final newline."""
-    return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False, separators=(",", ": ")) + "\n"
-
-
-def course_notebooks(folder):
-    """The notebooks directly in ``folder``, sorted by name (checkpoints left out)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder of notebooks.")
-    return sorted(path for path in folder.glob("*.ipynb") if path.is_file())
-
-
-# ----------------------------------------------------------------------------------------
-# The student version
-
-
-def strip_code_solutions(source, where="cell"):
-    """Replace each solution region of a code cell's source by the stub, at its indentation."""
-    lines = source.split("\n")
-    result, indent = [], None
-    for number, line in enumerate(lines, start=1):
-        marker = line.strip()
-        if marker == SOLUTION_BEGIN:
-            if indent is not None:
-                raise NotebookFormatError(f"{where}, line {number}: {SOLUTION_BEGIN} inside another solution region.")
-            indent = line[: len(line) - len(line.lstrip())]
-            result.extend(indent + stub for stub in CODE_STUB)
-        elif marker == SOLUTION_END:
-            if indent is None:
-                raise NotebookFormatError(f"{where}, line {number}: {SOLUTION_END} without {SOLUTION_BEGIN}.")
-            indent = None
-        elif indent is None:
-            result.append(line)
-    if indent is not None:
-        raise NotebookFormatError(f"{where}: {SOLUTION_BEGIN} is never closed by {SOLUTION_END}.")
-    return "\n".join(result)
-
-
-def strip_markdown_answer(source, where="cell"):
-    """A markdown answer without its answer: ``**Answer.**`` cells and solution regions."""
-    if source.lstrip().startswith(ANSWER_MARK):
-        return f"{ANSWER_MARK} {ANSWER_STUB}"
-    if SOLUTION_BEGIN not in source:
-        return source
-    stubbed = strip_code_solutions(source, where)
-    return stubbed.replace("\n".join(CODE_STUB), ANSWER_STUB).replace(CODE_STUB[0] + "\n", "")
-
-
-def student_notebook(notebook, name="notebook"):
-    """A student copy of a solution notebook (a dict; the argument is left unchanged)."""
-    student = copy.deepcopy(notebook)
-    student.get("metadata", {}).pop("widgets", None)
-    for index, cell in enumerate(student["cells"]):
-        where = f"{name}, cell {index}"
-        cell.get("metadata", {}).pop("execution", None)
-        if cell["cell_type"] == "code":
-            _with_source(cell, strip_code_solutions(cell_source(cell), where))
-            cell["outputs"] = []
-            cell["execution_count"] = None
-        elif cell["cell_type"] == "markdown":
-            _with_source(cell, strip_markdown_answer(cell_source(cell), where))
-    return student
-
-
-def make_student(src_dir, out_dir):
-    """Write the student version of every notebook in ``src_dir`` to ``out_dir``; return the paths.
-
-    All notebooks are converted before any is written, so a notebook with an
-    unbalanced solution region leaves ``out_dir`` untouched.
-    """
-    src_dir, out_dir = Path(src_dir), Path(out_dir)
-    sources = course_notebooks(src_dir)
-    if not sources:
-        raise FileNotFoundError(f"{src_dir} holds no .ipynb notebooks.")
-    if out_dir.resolve() == src_dir.resolve():
-        raise ValueError(f"The student version would overwrite the solutions in {src_dir}: pick another folder.")
-    texts = {}
-    for path in sources:
-        texts[path.name] = notebook_json_text(student_notebook(read_notebook_json(path), path.name))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in texts.items():
-        target = out_dir / name
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
 
 
 # ----------------------------------------------------------------------------------------
@@ -307,12 +164,15 @@ def _cell_outcome(cell):
 
 
 def _library_checks():
-    """The names of the ``test_*`` functions that ``gan_helpers.checks`` defines (empty without it)."""
-    try:
-        from gan_helpers import checks
-    except ImportError:
-        return frozenset()
-    return frozenset(name for name in dir(checks) if name.startswith("test_"))
+    """The names of the ``test_*`` functions that ``gan_helpers.checks`` defines, read from its source.
+
+    Read, not imported: importing the checks would import TensorFlow into the grader.
+    """
+    folder = Path(__file__).resolve().parents[1] / "checks"
+    names = set()
+    for path in folder.glob("*.py"):
+        names.update(re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    return frozenset(names)
 
 
 def _rebind_checks_source(code, library_checks):
@@ -615,124 +475,12 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
     return results
 
 
-# ----------------------------------------------------------------------------------------
-# Colab
-
-
-def colab_url(notebook_name, repository=REPOSITORY, branch="main"):
-    """The address that opens a course notebook from GitHub in Google Colab."""
-    return f"https://colab.research.google.com/github/{repository}/blob/{branch}/notebooks/{notebook_name}"
-
-
-def colab_badge(notebook_name, repository=REPOSITORY):
-    """The markdown of an "Open in Colab" badge for a course notebook."""
-    return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(notebook_name, repository)})"
-
-
-# The first code cell of every notebook: installs the library where it is missing (Colab).
-# On Colab, load_mnist then finds no data/mnist.npz and takes Keras's download of MNIST.
-SETUP_CELL = (
-    "# Set-up: on Colab this installs the course's library; elsewhere it does nothing.\n"
-    "try:\n"
-    "    import gan_helpers\n"
-    "except ImportError:\n"
-    f'    %pip install -q "gan_helpers @ git+https://github.com/{REPOSITORY}"\n'
-    "    import gan_helpers"
-)
-
-
-def add_colab_badge(path):
-    """Put the notebook's Colab badge at the top of its first markdown cell; True when it changed.
-
-    Idempotent: a notebook whose first markdown cell already starts with its badge is
-    left as it is. Only that cell's source changes; the file is written as Jupyter does.
-    """
-    path = Path(path)
-    notebook = read_notebook_json(path)
-    badge = colab_badge(path.name)
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "markdown":
-            text = cell_source(cell)
-            if text.startswith(badge):
-                return False
-            _with_source(cell, f"{badge}\n\n{text}")
-            break
-    else:
-        raise NotebookFormatError(f"{path.name} has no markdown cell to put the Colab badge in.")
-    path.write_text(notebook_json_text(notebook), encoding="utf-8")
-    return True
-
-
-def convention_problems(path):
-    """What a course notebook gets wrong of the course's conventions: a list of sentences (empty: none).
-
-    The conventions: the first cell is markdown starting with the notebook's Colab
-    badge; the first code cell is the set-up cell (``SETUP_CELL``); no cell has
-    outputs or an execution count; solution regions are balanced and the next code
-    cell after each solution cell is its check (a cell of ``test_*`` calls).
-    """
-    path = Path(path)
-    try:
-        notebook = read_notebook_json(path)
-    except NotebookFormatError as error:
-        return [str(error)]
-    problems, cells, name = [], notebook["cells"], path.name
-    badge = colab_badge(name)
-    if not cells or cells[0]["cell_type"] != "markdown":
-        problems.append(f"{name}: the first cell must be markdown (the title, under the Colab badge).")
-    elif not cell_source(cells[0]).startswith(badge):
-        problems.append(f"{name}: the first markdown cell must start with the Colab badge line {badge} "
-                        f"(python -c 'from gan_helpers.course import add_colab_badge; "
-                        f"add_colab_badge(\"notebooks/{name}\")' adds it).")
-    code_cells = [(index, cell) for index, cell in enumerate(cells) if cell["cell_type"] == "code"]
-    if not code_cells or cell_source(code_cells[0][1]) != SETUP_CELL:
-        where = f"cell {code_cells[0][0]}" if code_cells else "no code cell"
-        problems.append(f"{name}: the first code cell ({where}) must be the set-up cell, exactly:\n{SETUP_CELL}")
-    for index, cell in code_cells:
-        if cell.get("outputs") or cell.get("execution_count") is not None:
-            problems.append(f"{name}, cell {index}: has outputs or an execution count; commit notebooks "
-                            "without outputs (clear them, or write the notebook with nbformat and empty outputs).")
-    for position, (index, cell) in enumerate(code_cells):
-        source = cell_source(cell)
-        if SOLUTION_BEGIN not in source:
-            continue
-        try:
-            strip_code_solutions(source, f"{name}, cell {index}")
-        except NotebookFormatError as error:
-            problems.append(str(error))
-        following = code_cells[position + 1] if position + 1 < len(code_cells) else None
-        if following is None or check_code(cell_source(following[1])) is None:
-            problems.append(f"{name}, cell {index}: the solution region is not followed by its check "
-                            "(the next code cell must hold only test_* calls, e.g. test_leaky_relu(leaky_relu)).")
-    for index, cell in enumerate(cells):
-        if cell["cell_type"] == "markdown":
-            try:
-                strip_markdown_answer(cell_source(cell), f"{name}, cell {index}")
-            except NotebookFormatError as error:
-                problems.append(str(error))
-    return problems
-
 
 # ----------------------------------------------------------------------------------------
 # Command line
 
 
-def _add_make_student_arguments(parser):
-    parser.add_argument("src_dir", help="folder of the solution notebooks (notebooks/)")
-    parser.add_argument("out_dir", help="folder to write the student notebooks to")
-
-
-def _run_make_student(args):
-    try:
-        written = make_student(args.src_dir, args.out_dir)
-    except (OSError, ValueError) as error:
-        print(f"make-student: {error}", file=sys.stderr)
-        return 2
-    print(f"Wrote {len(written)} student notebooks to {args.out_dir}.")
-    return 0
-
-
-def _add_grade_arguments(parser):
+def add_arguments(parser):
     parser.add_argument("submissions", help="folder with one sub-folder of notebooks per student")
     parser.add_argument("--out", default="report.csv", help="CSV report to write (default report.csv)")
     parser.add_argument("--notebooks", default=None,
@@ -747,7 +495,7 @@ def _add_grade_arguments(parser):
                         help="run the notebooks in full, not in quick mode (slow: real training)")
 
 
-def _run_grade(args):
+def run(args):
     try:
         results = grade(args.submissions, args.out, notebooks_dir=args.notebooks, time_limit=args.timeout,
                         cell_time_limit=args.cell_timeout, quick=not args.full, jobs=args.jobs)
@@ -759,7 +507,3 @@ def _run_grade(args):
     print(f"\nReport: {args.out}")
     return 0
 
-
-# The two commands, as gan_helpers.__main__ finds them.
-make_student_command = SimpleNamespace(add_arguments=_add_make_student_arguments, run=_run_make_student)
-grade_command = SimpleNamespace(add_arguments=_add_grade_arguments, run=_run_grade)

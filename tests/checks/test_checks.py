@@ -7,8 +7,9 @@ import tensorflow as tf
 from keras import layers
 
 from check_helpers import fails_with, stub
-from gan_helpers import check_values, checks, losses, models, ops
-from gan_helpers.__main__ import main
+from gan_helpers import checks, losses, models, ops
+from gan_helpers.checks import values as check_values
+from gan_helpers.cli import main
 
 
 # ---------------------------------------------------------------- references pass

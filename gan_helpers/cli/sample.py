@@ -16,11 +16,9 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from gan_helpers import runs
-from gan_helpers.runs import RunError, RunFolder
-from gan_helpers.train_command import error, positive_int
-
-USAGE = 2
+from gan_helpers.cli import runs
+from gan_helpers.cli.arguments import USAGE, error, positive_int
+from gan_helpers.cli.runs import RunError, RunFolder
 
 
 def _add_run_argument(parser):

@@ -17,7 +17,7 @@ MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 FIRST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-REAL_MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist.npz"
+REAL_MNIST = Path(__file__).resolve().parents[2] / "data" / "mnist.npz"
 
 
 @pytest.fixture

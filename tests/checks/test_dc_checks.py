@@ -9,7 +9,8 @@ import tensorflow as tf
 from keras import layers
 
 from check_helpers import fails_with, stub
-from gan_helpers import check_values, checks, models
+from gan_helpers import checks, models
+from gan_helpers.checks import values as check_values
 
 
 def leaky(slope=0.2):

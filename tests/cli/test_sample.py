@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_helpers import runs
-from gan_helpers.__main__ import main
+from gan_helpers.cli import runs
+from gan_helpers.cli import main
 
 
 def command(*arguments):

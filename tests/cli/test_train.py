@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from gan_helpers import models, settings
-from gan_helpers.__main__ import main
-from gan_helpers.summaries import read_events
+from gan_helpers.cli import main
+from gan_helpers.cli.tensorboard import read_events
 
 GRID_SIDE = (8 * (28 + 2) + 2) * 2  # 64 digits, 8 x 8, 2-pixel borders, every pixel doubled
 
@@ -210,7 +210,7 @@ class _Terminal(io.StringIO):
 def test_the_progress_bar_redraws_one_line_on_a_terminal():
     from types import SimpleNamespace
 
-    from gan_helpers.train_command import ProgressBar
+    from gan_helpers.cli.progress import ProgressBar
     from gan_helpers.training import GanHistory
 
     screen = _Terminal()

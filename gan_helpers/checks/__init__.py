@@ -2,7 +2,7 @@
 
 Each ``test_*`` function takes the student's function, runs it on fixed inputs
 and compares with the expected values the package ships
-(``gan_helpers/reference/checks.npz``, see :mod:`gan_helpers.check_values` for
+(``gan_helpers/reference/checks.npz``, see :mod:`gan_helpers.checks.values` for
 how to regenerate them). A pass prints one line with the largest relative error.
 A failure raises ``AssertionError`` saying what is wrong and, where the wrong
 value matches a known mistake, what the mistake probably is.
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import check_values
+from gan_helpers.checks import values as check_values
 from gan_helpers.models import NOISE_DIM
 
 # Pass thresholds on the (floored) relative error. Float32 rounding reaches about

@@ -23,7 +23,7 @@ import tensorflow as tf
 from gan_helpers import losses, models, ops
 
 # The file the checks read.
-CHECKS_FILE = pathlib.Path(__file__).parent / "reference" / "checks.npz"
+CHECKS_FILE = pathlib.Path(__file__).resolve().parents[1] / "reference" / "checks.npz"
 
 # Seed of the deterministic weights the model checks load into a student's model.
 WEIGHTS_SEED = 231
@@ -282,19 +282,3 @@ def compute_dc_expected(values):
             ),
             "dog_generator_out": np.ascontiguousarray(dog_images[:, ::DOG_STRIDE, ::DOG_STRIDE, :]),
         }
-
-
-# Command line: python -m gan_helpers regenerate-checks
-
-
-def add_arguments(parser):
-    parser.add_argument(
-        "-o", "--output", default=str(CHECKS_FILE),
-        help="where to write the .npz (default: the file the package ships)",
-    )
-
-
-def run(args):
-    path = write_expected(args.output)
-    print(f"wrote {path}")
-    return 0

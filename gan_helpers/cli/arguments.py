@@ -1,0 +1,36 @@
+"""What the commands share: argparse types that say what is wrong, exit codes, error lines."""
+
+import argparse
+import sys
+
+# Exit status after Ctrl-C, as shells report it (128 + SIGINT).
+INTERRUPTED = 130
+# Exit status for a command line that cannot work (as argparse uses).
+USAGE = 2
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1, with a message that says so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {value}")
+    return value
+
+
+def error(message, status=1):
+    print(f"error: {message}", file=sys.stderr)
+    return status
