@@ -433,13 +433,15 @@ def _as_noise_pairs(z0, z1, size):
 def interpolation_images(G, z0, z1, ts):
     """``G((1 - t) z0 + t z1)`` for each ``t`` in ``ts``: numpy (len(ts), n, ...) in G's output range.
 
-    ``z0`` and ``z1`` are one noise vector each (noise_size,) or ``n`` of them (n, noise_size).
+    ``z0`` and ``z1`` are one noise vector each (noise_size,) or ``n`` of them (n, noise_size);
+    the codes come from ``ops.interpolate_noise``.
     """
+    from gan_helpers.ops import interpolate_noise
+
     z0, z1 = _as_noise_pairs(z0, z1, None)
-    ts = np.asarray(ts, dtype=np.float32).reshape(-1)
-    codes = np.concatenate([(1.0 - t) * z0 + t * z1 for t in ts])
-    images = np.asarray(G(codes, training=False), dtype=np.float32)
-    return images.reshape((len(ts), z0.shape[0]) + images.shape[1:])
+    codes = interpolate_noise(z0, z1, ts)
+    images = np.asarray(G(codes.reshape(-1, z0.shape[1]), training=False), dtype=np.float32)
+    return images.reshape(codes.shape[:2] + images.shape[1:])
 
 
 def _default_pairs(G, z0, z1, num, seed):
