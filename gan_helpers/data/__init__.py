@@ -1,6 +1,12 @@
-"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images)."""
+"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images, stand-ins)."""
 
-from gan_helpers.data.cifar10 import CLASS_NAMES as CIFAR10_CLASSES, cifar10_dataset, load_cifar10
+from gan_helpers.data.cifar10 import (
+    CLASS_NAMES as CIFAR10_CLASSES,
+    cifar10_dataset,
+    cifar10_images,
+    load_cifar10,
+    load_cifar10_or_standin,
+)
 from gan_helpers.data.dogs import (
     DogsReport,
     augment_images,
@@ -9,7 +15,6 @@ from gan_helpers.data.dogs import (
     find_dogs,
     load_dogs,
     load_dogs_or_standin,
-    make_standin_dogs,
 )
 from gan_helpers.data.folder import FolderReport, load_image_folder
 from gan_helpers.data.mnist import (
@@ -19,11 +24,14 @@ from gan_helpers.data.mnist import (
     load_mnist,
     mnist_dataset,
 )
+from gan_helpers.data.standin import LoadedImages, make_standin_dogs
 
 __all__ = [
     "CIFAR10_CLASSES",
     "cifar10_dataset",
+    "cifar10_images",
     "load_cifar10",
+    "load_cifar10_or_standin",
     "CorruptDatasetError",
     "DatasetNotFoundError",
     "find_mnist",
@@ -36,7 +44,8 @@ __all__ = [
     "find_dogs",
     "load_dogs",
     "load_dogs_or_standin",
-    "make_standin_dogs",
     "FolderReport",
     "load_image_folder",
+    "LoadedImages",
+    "make_standin_dogs",
 ]
