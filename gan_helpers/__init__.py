@@ -24,7 +24,7 @@ _EXPORTS = {
     "training": ["get_solvers", "build_gan", "run_a_gan", "default_callbacks", "gpu_available", "GanCallback",
                  "GanHistory"],
     "data": [
-        "load_mnist", "mnist_dataset", "load_cifar10", "cifar10_images", "cifar10_dataset", "CIFAR10_CLASSES",
+        "load_mnist", "mnist_dataset", "load_cifar10", "load_cifar10_images", "CIFAR10_CLASSES",
         "load_cifar10_or_standin", "load_dogs", "load_dogs_or_standin", "dogs_dataset", "make_standin_dogs",
         "load_image_folder",
         "DatasetNotFoundError", "CorruptDatasetError",

@@ -236,10 +236,14 @@ def classify(images, batch_size=1000):
     return np.concatenate(features).astype(np.float64), probabilities
 
 
+def _mnist_split(split):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
 @functools.lru_cache(maxsize=4)
 def _mnist_features(split):
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
+    images, labels = _mnist_split(split)
     features, probabilities = classify(scale_pixels(images))
     for array in (features, probabilities):
         array.setflags(write=False)
@@ -510,11 +514,6 @@ class Neighbours:
     labels: np.ndarray
     space: str
     searched: int
-
-
-def _mnist_split(split):
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    return (x_train, y_train) if split == "train" else (x_test, y_test)
 
 
 @functools.lru_cache(maxsize=4)

@@ -32,22 +32,6 @@ def sample_noise(batch_size, dim, seed=None):
     )
 
 
-def _path_points(steps):
-    """The t values of a walk: ``steps`` equally spaced in [0, 1] (an int >= 2), or the given ones."""
-    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 2:
-        return np.linspace(0.0, 1.0, int(steps))
-    t = None
-    if not isinstance(steps, (bool, int, np.integer, str)):
-        try:
-            t = np.asarray(steps, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            pass
-    if t is None or t.size == 0 or not np.all(np.isfinite(t)):
-        raise ValueError(f"steps must be an integer >= 2 (the two ends included) or a list of t values, "
-                         f"not {steps!r}.")
-    return t
-
-
 def interpolate_noise(z0, z1, steps=8, method="linear"):
     """Noise vectors on the way from ``z0`` to ``z1``: a walk through a generator's noise space.
 
@@ -70,7 +54,13 @@ def interpolate_noise(z0, z1, steps=8, method="linear"):
     z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
     if z0.shape != z1.shape or z0.ndim not in (1, 2):
         raise ValueError(f"z0 and z1 must have the same shape, (dim,) or (n, dim); got {z0.shape} and {z1.shape}.")
-    t = _path_points(steps)
+    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 2:
+        t = np.linspace(0.0, 1.0, steps)
+    elif isinstance(steps, (list, tuple, np.ndarray)) and len(steps) > 0:
+        t = np.asarray(steps, np.float64).reshape(-1)
+    else:
+        raise ValueError(f"steps must be an integer >= 2 (the two ends included) or a list of t values, "
+                         f"not {steps!r}.")
     along = t.reshape((-1,) + (1,) * z0.ndim)
     if method == "linear":
         path = z0 + along * (z1 - z0)

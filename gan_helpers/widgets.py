@@ -417,11 +417,7 @@ def _noise_size(G):
 
 
 def _as_noise_pairs(z0, z1, size):
-    z0, z1 = np.asarray(z0, dtype=np.float32), np.asarray(z1, dtype=np.float32)
-    if z0.ndim == 1:
-        z0 = z0[None]
-    if z1.ndim == 1:
-        z1 = z1[None]
+    z0, z1 = np.atleast_2d(np.asarray(z0, dtype=np.float32)), np.atleast_2d(np.asarray(z1, dtype=np.float32))
     if z0.shape != z1.shape or z0.ndim != 2:
         raise ValueError(f"z0 and z1 must have the same shape, (noise_size,) or (n, noise_size); "
                          f"got {z0.shape} and {z1.shape}.")

@@ -36,8 +36,8 @@ from gan_helpers.data import (
     CIFAR10_CLASSES,
     CorruptDatasetError,
     DatasetNotFoundError,
-    cifar10_images,
     dogs_dataset,
+    load_cifar10_images,
     load_dogs,
     load_image_folder,
 )
@@ -105,12 +105,11 @@ def load_data(config, args):
     if config.data == "mnist":
         return None
     if config.data == "cifar10":
-        images = cifar10_images(args.data_root, config.data_class, download=args.download)
-        which = f"the {config.data_class}s" if config.data_class else "all classes"
-        print(f"CIFAR-10: {len(images)} training images ({which}).")
-        if len(images) == 0:
+        loaded = load_cifar10_images(args.data_root, config.data_class, download=args.download)
+        print(f"{loaded.source}.")
+        if len(loaded.images) == 0:
             raise CorruptDatasetError(f"CIFAR-10 at {args.data_root} holds no {config.data_class} images.")
-        return images
+        return loaded.images
     if config.data == "dogs":
         loaded = load_dogs(args.data_root, image_size=config.image_size, download=args.download)
         return dogs_dataset(loaded.images, config.batch_size, seed=config.seed)

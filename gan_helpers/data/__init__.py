@@ -1,10 +1,12 @@
-"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images, stand-ins)."""
+"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images, stand-ins).
+
+The names imported here are the package's: ``from gan_helpers.data import load_mnist``.
+"""
 
 from gan_helpers.data.cifar10 import (
     CLASS_NAMES as CIFAR10_CLASSES,
-    cifar10_dataset,
-    cifar10_images,
     load_cifar10,
+    load_cifar10_images,
     load_cifar10_or_standin,
 )
 from gan_helpers.data.dogs import (
@@ -26,26 +28,3 @@ from gan_helpers.data.mnist import (
 )
 from gan_helpers.data.standin import LoadedImages, make_standin_dogs
 
-__all__ = [
-    "CIFAR10_CLASSES",
-    "cifar10_dataset",
-    "cifar10_images",
-    "load_cifar10",
-    "load_cifar10_or_standin",
-    "CorruptDatasetError",
-    "DatasetNotFoundError",
-    "find_mnist",
-    "load_mnist",
-    "mnist_dataset",
-    "DogsReport",
-    "augment_images",
-    "dogs_dataset",
-    "download_dogs",
-    "find_dogs",
-    "load_dogs",
-    "load_dogs_or_standin",
-    "FolderReport",
-    "load_image_folder",
-    "LoadedImages",
-    "make_standin_dogs",
-]

@@ -33,7 +33,6 @@ saying so loudly.
 import collections
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import tarfile
@@ -47,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gan_helpers import settings
-from gan_helpers.data.folder import decode_crops, is_hidden, is_image_name, print_progress, visible_files
+from gan_helpers.data.folder import is_hidden, is_image_name, print_progress, read_crops, visible_files
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 from gan_helpers.data.standin import standin_images
 
@@ -58,8 +57,7 @@ MIN_SIDE = 16
 # Bump when the preparation changes, so that old caches are not reused.
 PREPARATION_VERSION = 1
 
-# The Stanford Dogs set: photos and the dogs their boxes hold (some photos show two or more).
-STANFORD_DOGS_PHOTOS = 20580
+# The Stanford Dogs set: 20,580 photos, a box around every dog (some photos show two or more).
 STANFORD_DOGS_PAGE = "http://vision.stanford.edu/aditya86/ImageNetDogs/"
 STANFORD_DOGS_URLS = {
     "images.tar": STANFORD_DOGS_PAGE + "images.tar",
@@ -236,10 +234,6 @@ def _layout_name(images):
     return "archive of images"
 
 
-def _has_images(folder):
-    return any(is_image_name(name) for name in visible_files(folder))
-
-
 def _detect(root):
     """The DogsSource in folder (or archive) ``root``, or None when it holds no dogs."""
     if root.is_file():
@@ -255,7 +249,7 @@ def _detect(root):
         annotations = _first_child(root.parent, ANNOTATION_CONTAINERS)
         if annotations is not None:
             return DogsSource(_layout_name(root), root, annotations)
-    if _has_images(root):
+    if any(is_image_name(name) for name in visible_files(root)):
         return DogsSource("plain folder of images", root, None)
     if annotations is not None:
         raise DatasetNotFoundError(
@@ -332,7 +326,7 @@ def download_dogs(folder=None, verbose=True):
 
 
 # ---------------------------------------------------------------------------
-# Boxes and crops.
+# The dogs' boxes.
 # ---------------------------------------------------------------------------
 
 
@@ -370,24 +364,6 @@ def _stem(name):
     base = name.rsplit("/", 1)[-1]
     head, dot, suffix = base.rpartition(".")
     return head if dot and (suffix.lower() == "xml" or is_image_name(base)) else base
-
-
-def _crops(raw, boxes, image_size):
-    """Decode one photo and return (crops, problem, tiny).
-
-    crops: list of (image_size, image_size, 3) uint8 arrays, one per usable box (or
-    one center crop when ``boxes`` is empty); problem: None, 'empty' or 'corrupt';
-    tiny: how many boxes were dropped for being under MIN_SIDE pixels.
-    """
-    from PIL import Image
-
-    if not raw:
-        return [], "empty", 0
-    try:
-        crops, tiny = decode_crops(io.BytesIO(raw), image_size, boxes, min_side=MIN_SIDE)
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        return [], "corrupt", 0
-    return crops, None, tiny
 
 
 # ---------------------------------------------------------------------------
@@ -496,8 +472,8 @@ def _prepare(source, cache_file, image_size, limit, verbose):
             try:
                 raw = photos.read(entry.name)
             except OSError:
-                raw, boxes = None, []
-            crops, problem, tiny = _crops(raw, boxes, image_size) if raw is not None else ([], "corrupt", 0)
+                raw = None
+            crops, problem, tiny = read_crops(raw, image_size, boxes, min_side=MIN_SIDE)
             if problem is not None:
                 skipped[problem] += 1
             skipped["tiny"] += tiny

@@ -16,11 +16,12 @@ counted in the report, never fatal; only a folder without a single usable image 
 an error. The result is one uint8 array (N, S, S, 3), the form ``run_a_gan(dataset=...)``
 and ``dogs_dataset(images)`` take.
 
-``decode_crops`` is that reader for one picture, with squares around boxes instead of
-the central one: the dogs (``gan_helpers.data.dogs``) read their photos through it.
+``read_crops`` is that reader for one file, with squares around boxes instead of the
+central one if asked: the dogs (``gan_helpers.data.dogs``) read their photos through it.
 """
 
 import dataclasses
+import io
 import math
 import os
 import time
@@ -156,19 +157,12 @@ def square_region(box, width, height):
 
 
 def _upright(picture, orientation):
-    """``picture`` turned the way EXIF ``orientation`` says (as ``ImageOps.exif_transpose`` does)."""
-    from PIL import Image
+    """``picture`` turned the way EXIF ``orientation`` says (the table of ``ImageOps.exif_transpose``)."""
+    from PIL.Image import Transpose
 
-    method = {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_270,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_90,
-    }.get(orientation)
-    return picture if method is None else picture.transpose(method)
+    method = {2: Transpose.FLIP_LEFT_RIGHT, 3: Transpose.ROTATE_180, 4: Transpose.FLIP_TOP_BOTTOM,
+              5: Transpose.TRANSPOSE, 6: Transpose.ROTATE_270, 7: Transpose.TRANSVERSE, 8: Transpose.ROTATE_90}
+    return picture.transpose(method[orientation]) if orientation in method else picture
 
 
 def decode_crops(source, image_size, boxes=(), min_side=1):
@@ -206,15 +200,19 @@ def decode_crops(source, image_size, boxes=(), min_side=1):
     return [np.asarray(_upright(crop, orientation), dtype=np.uint8) for crop in crops], len(regions) - len(usable)
 
 
-def decode_image(source, image_size):
-    """One picture file (a path or a file object) -> uint8 (image_size, image_size, 3), its central square.
+def read_crops(data, image_size, boxes=(), min_side=1):
+    """``decode_crops`` of one file's bytes, never raising: ``(crops, problem, too_small)``.
 
-    Raises whatever PIL raises for a file it cannot decode.
+    ``problem`` is None, 'empty' (no bytes) or 'corrupt' (``data`` is None because the
+    file could not be read, or it cannot be decoded).
     """
-    crops, _ = decode_crops(source, image_size)
-    if not crops:
-        raise ValueError("an image of no pixels")
-    return crops[0]
+    if data is not None and len(data) == 0:
+        return [], "empty", 0
+    try:
+        crops, too_small = decode_crops(io.BytesIO(data), image_size, boxes, min_side)
+    except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
+        return [], "corrupt", 0
+    return crops, None, too_small
 
 
 def print_progress(text, final=False):
@@ -259,18 +257,16 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
         if report.images >= wanted:
             break
         report.files += 1
-        problem = None
         try:
-            if path.stat().st_size == 0:
-                problem = "empty"
-            else:
-                images[report.images] = decode_image(path, image_size)
-        except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
-            problem = "corrupt"
-        if problem is None:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        crops, problem, _ = read_crops(data, image_size)
+        if crops:
+            images[report.images] = crops[0]
             report.images += 1
         else:
-            report.skipped[problem] += 1
+            report.skipped[problem or "corrupt"] += 1
             if len(report.skipped_examples) < EXAMPLES_KEPT:
                 report.skipped_examples.append(path.relative_to(folder).as_posix())
         if verbose and time.monotonic() - last > 1.0:

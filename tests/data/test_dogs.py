@@ -372,7 +372,6 @@ def test_standin_is_labelled_loudly_when_the_photos_are_missing(tmp_path, capsys
     assert report.standin and "STAND-IN" in str(report)
     assert images.shape == (20, 64, 64, 3) and images.dtype == np.uint8
     assert images.std() > 20  # not blank
-    np.testing.assert_array_equal(make_standin_dogs(5, seed=4), make_standin_dogs(5, seed=4))
 
 
 def test_standin_is_not_used_when_the_photos_are_there(tmp_path):

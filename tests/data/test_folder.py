@@ -8,13 +8,19 @@ from PIL import Image
 
 from gan_helpers import settings
 from gan_helpers.data import CorruptDatasetError, DatasetNotFoundError, load_image_folder
-from gan_helpers.data.folder import decode_crops, decode_image, list_image_files
+from gan_helpers.data.folder import decode_crops, list_image_files, read_crops
 
 RED, GREEN, BLUE, WHITE = (220, 20, 20), (20, 200, 40), (30, 40, 210), (255, 255, 255)
 
 
 def _solid(size, colour, mode="RGB"):
     return Image.new(mode, size, colour)
+
+
+def _png_bytes():
+    buffer = io.BytesIO()
+    _solid((12, 10), BLUE).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _save(picture, path, **options):
@@ -57,6 +63,13 @@ def mixed_folder(tmp_path):
     _save(_solid((20, 20), RED), root / ".hidden.png")
     _save(_solid((20, 20), RED), root / ".thumbnails" / "thumb.png")
     return root
+
+
+def decode_image(path, image_size):
+    """The central square of one picture, as load_image_folder prepares it."""
+    crops, too_small = decode_crops(path, image_size)
+    assert len(crops) == 1 and too_small == 0
+    return crops[0]
 
 
 def _centre(image):
@@ -129,6 +142,13 @@ def test_a_large_jpeg_decoded_at_reduced_size_keeps_its_square_inside_the_pictur
     np.testing.assert_allclose(decode_image(path, 16).reshape(-1, 3).mean(axis=0), RED, atol=3)
     crops, _ = decode_crops(path, 16, boxes=[(1, 1, 1001, 1000)])
     np.testing.assert_allclose(crops[0].reshape(-1, 3).mean(axis=0), RED, atol=3)
+
+
+def test_a_file_that_cannot_be_read_or_decoded_is_reported_not_raised():
+    assert read_crops(b"", 8)[1] == "empty" and read_crops(None, 8)[1] == "corrupt"
+    assert read_crops(b"GIF89a and then nothing", 8)[1] == "corrupt"
+    crops, problem, too_small = read_crops(_png_bytes(), 8)
+    assert problem is None and too_small == 0 and crops[0].shape == (8, 8, 3)
 
 
 def test_limit_keeps_the_first_images(mixed_folder):
