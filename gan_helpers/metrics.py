@@ -494,7 +494,7 @@ class MetricsCallback(GanCallback):
         history.metrics = list(self.records)
 
 
-# ---------------------------------------------------------------- exploring a generator
+# ---------------------------------------------------------------- is a generator copying?
 
 @dataclasses.dataclass
 class Neighbours:

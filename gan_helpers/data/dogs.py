@@ -20,7 +20,7 @@ PIL's draft mode, straight into a preallocated memory-mapped array), so
 memory stays bounded however many photos there are. Corrupt, empty or tiny
 images are skipped and counted in the report, never fatal.
 
-Each photo is read by ``folder.decode_crops``, the course's one picture reader
+Each photo is read by ``folder.read_crops``, the course's one picture reader
 (transparency, 16-bit greys, EXIF orientation).
 
 ``dogs_dataset`` turns the prepared set into a ``tf.data`` pipeline of float32
@@ -55,7 +55,7 @@ IMAGE_SIZE = 64
 # A crop whose side in the original photo is below this many pixels is "tiny" and skipped.
 MIN_SIDE = 16
 # Bump when the preparation changes, so that old caches are not reused.
-PREPARATION_VERSION = 1
+PREPARATION_VERSION = 2
 
 # The Stanford Dogs set: 20,580 photos, a box around every dog (some photos show two or more).
 STANFORD_DOGS_PAGE = "http://vision.stanford.edu/aditya86/ImageNetDogs/"

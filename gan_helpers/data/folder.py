@@ -206,8 +206,8 @@ def read_crops(data, image_size, boxes=(), min_side=1):
     ``problem`` is None, 'empty' (no bytes) or 'corrupt' (``data`` is None because the
     file could not be read, or it cannot be decoded).
     """
-    if data is not None and len(data) == 0:
-        return [], "empty", 0
+    if not data:
+        return [], "corrupt" if data is None else "empty", 0
     try:
         crops, too_small = decode_crops(io.BytesIO(data), image_size, boxes, min_side)
     except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
