@@ -22,9 +22,7 @@ import _common
 
 _common.force_full_mode()
 
-import numpy as np  # noqa: E402
-
-from gan_helpers import widgets  # noqa: E402
+from gan_helpers import ops, widgets  # noqa: E402
 from gan_helpers.data import load_mnist  # noqa: E402
 from gan_helpers.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_helpers.models import discriminator, generator  # noqa: E402
@@ -50,7 +48,7 @@ def main(argv=None):
 
     examples, num_epochs, repeats = (38_400, 2, args.repeats) if not args.quick else (2_560, 2, 1)
     (x_train, _), _ = load_mnist()
-    images = x_train[:examples].reshape(examples, 784).astype(np.float32) / 127.5 - 1.0
+    images = ops.scale_pixels(x_train[:examples].reshape(examples, 784))
     train_seconds(images[:1280], 1, [])  # warm up TensorFlow once, outside the timings
 
     plain, live = [], []

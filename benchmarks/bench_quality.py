@@ -32,10 +32,9 @@ import _common
 _common.force_full_mode()
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import references  # noqa: E402
-from gan_helpers import losses, metrics, models, training, viz  # noqa: E402
+from gan_helpers import losses, metrics, models, ops, training, viz  # noqa: E402
 from gan_helpers.data import load_mnist  # noqa: E402
 
 # Our models read their losses back, and the budget callback checks the clock, every this many steps.
@@ -99,7 +98,7 @@ def score_row(name, images, stats, grid_path):
 
 
 def targets(rows):
-    """The issue's targets, from the rows that were run (a target is None when a model is missing)."""
+    """The course's quality targets, from the rows that were run (a target is None when a model is missing)."""
     by_slug = {row["slug"]: row for row in rows}
     result = {}
     if "dcgan" in by_slug and "tf_dcgan_tutorial" in by_slug:
@@ -189,7 +188,7 @@ def main(argv=None):
         row = score_row(name, images, stats, output_dir / f"quality_{slug}{suffix}.png")
         rows.append({"slug": slug, "kind": kind, **row})
     (x_train, _), _ = load_mnist()
-    real = score_row("real MNIST training digits", x_train[:samples].astype(np.float32) / 127.5 - 1.0, {}, None)
+    real = score_row("real MNIST training digits", ops.scale_pixels(x_train[:samples]), {}, None)
     real.update({"slug": "real", "kind": "the data itself: the floor at this sample size"})
 
     command = "python benchmarks/bench_quality.py" + (" --quick" if args.quick else

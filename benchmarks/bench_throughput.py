@@ -27,11 +27,10 @@ import _common
 
 _common.force_full_mode()
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import references  # noqa: E402
-from gan_helpers import losses, models, training  # noqa: E402
+from gan_helpers import losses, models, ops, training  # noqa: E402
 from gan_helpers.data import load_mnist  # noqa: E402
 
 
@@ -94,7 +93,7 @@ def main(argv=None):
         parser.error("--steps and --tutorial-steps must be at least 2 (the first step compiles), --repeats at least 1.")
 
     (x_train, _), _ = load_mnist()
-    images = x_train.astype(np.float32) / 127.5 - 1.0
+    images = ops.scale_pixels(x_train)
     peak = [matmul_flops(size)]
     rows = []
     for name, make_D, make_G, d_loss, g_loss, batch_size in course_models():

@@ -15,16 +15,18 @@ import importlib
 # module -> the names it hands to ``gan_helpers``
 _EXPORTS = {
     "settings": ["quick_mode", "run_dir"],
-    "ops": ["leaky_relu", "sample_noise", "preprocess_img", "deprocess_img"],
+    "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img"],
     "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss"],
     "models": [
         "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
     ],
-    "training": ["get_solvers", "build_gan", "run_a_gan", "gpu_available", "GanCallback", "GanHistory"],
+    "training": ["get_solvers", "build_gan", "run_a_gan", "default_callbacks", "gpu_available", "GanCallback",
+                 "GanHistory"],
     "data": [
-        "load_mnist", "mnist_dataset", "load_cifar10", "cifar10_dataset", "CIFAR10_CLASSES",
-        "load_dogs", "load_dogs_or_standin", "dogs_dataset", "make_standin_dogs", "load_image_folder",
+        "load_mnist", "mnist_dataset", "load_cifar10", "load_cifar10_images", "CIFAR10_CLASSES",
+        "load_cifar10_or_standin", "load_dogs", "load_dogs_or_standin", "dogs_dataset", "make_standin_dogs",
+        "load_image_folder",
         "DatasetNotFoundError", "CorruptDatasetError",
     ],
     "viz": ["show_images", "image_grid", "save_image_grid", "plot_losses", "make_gif", "plot_class_shares",
@@ -32,7 +34,7 @@ _EXPORTS = {
     "widgets": ["LiveTraining", "browse_samples", "latent_walk"],
     "metrics": [
         "evaluate_generator", "evaluate_images", "generate", "classify", "classifier_info", "mnist_features",
-        "frechet_distance", "fid_from_features", "interpolate_noise", "nearest_neighbours", "MIN_CLASS_SHARE",
+        "frechet_distance", "fid_from_features", "nearest_neighbours", "MetricsCallback", "MIN_CLASS_SHARE",
     ],
 }  # fmt: skip
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from gan_helpers import settings
 from gan_helpers.data import load_mnist
-from gan_helpers.ops import sample_noise
+from gan_helpers.ops import sample_noise, scale_pixels
 from gan_helpers.training import GanCallback
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
@@ -104,7 +104,7 @@ def train_classifier(epochs=4, batch_size=128, seed=0, weights_path=CLASSIFIER_W
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     (x_train, y_train), (x_test, y_test) = load_mnist()
-    x_train, x_test = as_classifier_input(x_train / 127.5 - 1.0), as_classifier_input(x_test / 127.5 - 1.0)
+    x_train, x_test = as_classifier_input(scale_pixels(x_train)), as_classifier_input(scale_pixels(x_test))
 
     model = build_classifier()
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
@@ -205,7 +205,7 @@ def as_classifier_input(images):
         raise ValueError("The images hold NaN or infinite values: the generator has diverged; retrain it.")
     low, high = float(images.min()), float(images.max())
     if low < -1.001 or high > 1.001:
-        hint = " They look like 0..255 pixels: use x / 127.5 - 1." if high > 2 else ""
+        hint = " They look like 0..255 pixels: use scale_pixels(x), i.e. x / 127.5 - 1." if high > 2 else ""
         raise ValueError(f"Images must be in [-1, 1] (a tanh generator's range); these span [{low:.3g}, {high:.3g}].{hint}")
     if low >= 0.0 and high > 0.5:
         warnings.warn(
@@ -236,11 +236,15 @@ def classify(images, batch_size=1000):
     return np.concatenate(features).astype(np.float64), probabilities
 
 
+def _mnist_split(split):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
 @functools.lru_cache(maxsize=4)
 def _mnist_features(split):
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
-    features, probabilities = classify(images / 127.5 - 1.0)
+    images, labels = _mnist_split(split)
+    features, probabilities = classify(scale_pixels(images))
     for array in (features, probabilities):
         array.setflags(write=False)
     return features, probabilities, labels
@@ -435,10 +439,9 @@ def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_
 def evaluate_generator(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, k=DEFAULT_K):
     """Sample ``num_samples`` images from G and score them (see ``evaluate_images``).
 
-    In quick mode (``settings.quick_mode()``) at most 1,000 samples are drawn.
+    In quick mode at most ``settings.QUICK_MAX_SCORED`` (1,000) samples are drawn.
     """
-    if settings.quick_mode():
-        num_samples = min(num_samples, 1000)
+    num_samples = settings.quick_limit(num_samples, most=settings.QUICK_MAX_SCORED)
     return evaluate_images(generate(G, num_samples, noise_size=noise_size, seed=seed), k=k)
 
 
@@ -491,54 +494,7 @@ class MetricsCallback(GanCallback):
         history.metrics = list(self.records)
 
 
-# ---------------------------------------------------------------- exploring a generator
-
-# In quick mode, nearest_neighbours searches at most this many images of the split.
-QUICK_MAX_NEIGHBOUR_POOL = 10_000
-
-
-def interpolate_noise(z0, z1, steps=8, method="linear"):
-    """``steps`` noise vectors on the way from ``z0`` to ``z1``, both ends included.
-
-    ``linear``: z0 + t (z1 - z0) for t = 0, 1/(steps-1), ..., 1. For the course's
-    uniform noise in [-1, 1] every point stays inside the noise cube, so the
-    generator never sees an input it was not trained on.
-    ``slerp``: along the great circle between the two directions, with the length
-    interpolated linearly (White, 2016, "Sampling generative networks"). It suits
-    Gaussian noise, whose samples lie near a sphere and whose linear midpoints are
-    atypically short.
-
-    Args:
-        z0, z1: noise vectors, shape (dim,) or (1, dim), numpy or tensors.
-        steps: number of vectors returned, at least 2.
-    Returns:
-        numpy float32 (steps, dim); row 0 is z0, row steps-1 is z1.
-    """
-    z0 = np.asarray(z0, np.float64).reshape(-1)
-    z1 = np.asarray(z1, np.float64).reshape(-1)
-    if z0.shape != z1.shape:
-        raise ValueError(f"z0 and z1 must have the same length; got {z0.size} and {z1.size}.")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2 (the two ends included), not {steps!r}.")
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    if method == "linear":
-        path = z0 + t * (z1 - z0)
-    elif method == "slerp":
-        norm0, norm1 = np.linalg.norm(z0), np.linalg.norm(z1)
-        if norm0 == 0 or norm1 == 0:
-            raise ValueError("slerp needs two non-zero vectors; use method='linear'.")
-        u0, u1 = z0 / norm0, z1 / norm1
-        angle = np.arccos(np.clip(u0 @ u1, -1.0, 1.0))
-        if angle < 1e-6:
-            directions = u0 + t * (u1 - u0)
-        else:
-            directions = (np.sin((1 - t) * angle) * u0 + np.sin(t * angle) * u1) / np.sin(angle)
-        path = directions * (norm0 + t * (norm1 - norm0))
-    else:
-        raise ValueError(f"method must be 'linear' or 'slerp', not {method!r}.")
-    path[0], path[-1] = z0, z1
-    return path.astype(np.float32)
-
+# ---------------------------------------------------------------- is a generator copying?
 
 @dataclasses.dataclass
 class Neighbours:
@@ -560,21 +516,16 @@ class Neighbours:
     searched: int
 
 
-def _mnist_split(split):
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    return (x_train, y_train) if split == "train" else (x_test, y_test)
-
-
 @functools.lru_cache(maxsize=4)
 def _pool_vectors(space, split, size):
     """The first ``size`` images of a split as float32 vectors (pixels or features), and their squared norms."""
     images = _mnist_split(split)[0][:size]
     if space == "pixels":
-        vectors = images.reshape(len(images), -1).astype(np.float32) / 127.5 - 1.0
+        vectors = scale_pixels(images.reshape(len(images), -1))
     elif size == len(_mnist_split(split)[0]):
         vectors = mnist_features(split).astype(np.float32)
     else:
-        vectors = classify(images / 127.5 - 1.0)[0].astype(np.float32)
+        vectors = classify(scale_pixels(images))[0].astype(np.float32)
     vectors.setflags(write=False)
     return vectors, np.sum(vectors.astype(np.float64) ** 2, axis=1)
 
@@ -595,7 +546,7 @@ def nearest_neighbours(images, k=3, space="pixels", split="train", limit=None, c
             digit drawn in the same style, even when shifted by a pixel).
         split: 'train' (the images GANs learn from) or 'test'.
         limit: search only the first ``limit`` images of the split. In quick mode
-            at most ``QUICK_MAX_NEIGHBOUR_POOL`` (10,000) are searched.
+            at most ``settings.QUICK_MAX_NEIGHBOUR_POOL`` (10,000) are searched.
         chunk: query images per block (memory: chunk x pool size floats).
     Returns:
         Neighbours.
@@ -606,9 +557,7 @@ def nearest_neighbours(images, k=3, space="pixels", split="train", limit=None, c
         raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
     pool_images, pool_labels = _mnist_split(split)
     size = len(pool_images) if limit is None else int(limit)
-    if settings.quick_mode():
-        size = min(size, QUICK_MAX_NEIGHBOUR_POOL)
-    size = min(size, len(pool_images))
+    size = min(settings.quick_limit(size, most=settings.QUICK_MAX_NEIGHBOUR_POOL), len(pool_images))
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
         raise ValueError(f"k must be an integer from 1 to the number of images searched ({size}), not {k!r}.")
     queries = as_classifier_input(images)
@@ -627,5 +576,5 @@ def nearest_neighbours(images, k=3, space="pixels", split="train", limit=None, c
         order = np.argsort(exact, axis=1, kind="stable")[:, :k]
         indices[start : start + chunk] = np.take_along_axis(best, order, axis=1)
         distances[start : start + chunk] = np.sqrt(np.take_along_axis(exact, order, axis=1))
-    neighbour_images = pool_images[indices].astype(np.float32) / 127.5 - 1.0
+    neighbour_images = scale_pixels(pool_images[indices])
     return Neighbours(indices, distances, neighbour_images, pool_labels[indices], space, size)

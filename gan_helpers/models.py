@@ -64,7 +64,7 @@ def generator(noise_dim=NOISE_DIM):
 
 
 # ---------------------------------------------------------------------------
-# DCGAN builders (issue 4) go below this line.
+# The DCGANs (Radford et al., 2016): MNIST 28x28 and dogs 64x64.
 # ---------------------------------------------------------------------------
 
 # Slope of the DCGAN discriminator's leaky ReLU (Radford et al., 2016, use 0.2).
@@ -165,7 +165,7 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
 
 
 # ---------------------------------------------------------------------------
-# DCGAN builders for CIFAR-10 (issue 7): 32x32 colour images.
+# The DCGAN for CIFAR-10: 32x32 colour images.
 # ---------------------------------------------------------------------------
 
 # Side of the CIFAR-10 images: 32x32 RGB in [-1, 1].

@@ -1,4 +1,4 @@
-"""Small pure functions on tensors: leaky ReLU, noise, image scaling."""
+"""Small pure functions on tensors: leaky ReLU, noise and walks through it, image scaling."""
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +30,56 @@ def sample_noise(batch_size, dim, seed=None):
     return tf.random.stateless_uniform(
         shape, seed=(seed, 0), minval=-1.0, maxval=1.0, dtype=tf.float32
     )
+
+
+def interpolate_noise(z0, z1, steps=8, method="linear"):
+    """Noise vectors on the way from ``z0`` to ``z1``: a walk through a generator's noise space.
+
+    ``linear``: z0 + t (z1 - z0). For the course's uniform noise in [-1, 1] every
+    point with t in [0, 1] stays inside the noise cube, so the generator never sees
+    an input it was not trained on.
+    ``slerp``: along the great circle between the two directions, with the length
+    interpolated linearly (White, 2016, "Sampling generative networks"). It suits
+    Gaussian noise, whose samples lie near a sphere and whose linear midpoints are
+    atypically short.
+
+    Args:
+        z0, z1: the two ends, numpy or tensors of the same shape: one vector (dim,),
+            or ``n`` pairs (n, dim) walked side by side.
+        steps: how many points, equally spaced from t = 0 to t = 1 (an integer >= 2,
+            both ends included), or the t values themselves (a list or array).
+    Returns:
+        numpy float32 of shape (len(t),) + z0.shape; t = 0 gives z0 and t = 1 gives z1 exactly.
+    """
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    if z0.shape != z1.shape or z0.ndim not in (1, 2):
+        raise ValueError(f"z0 and z1 must have the same shape, (dim,) or (n, dim); got {z0.shape} and {z1.shape}.")
+    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 2:
+        t = np.linspace(0.0, 1.0, steps)
+    elif isinstance(steps, (list, tuple, np.ndarray)) and len(steps) > 0:
+        t = np.asarray(steps, np.float64).reshape(-1)
+    else:
+        raise ValueError(f"steps must be an integer >= 2 (the two ends included) or a list of t values, "
+                         f"not {steps!r}.")
+    along = t.reshape((-1,) + (1,) * z0.ndim)
+    if method == "linear":
+        path = z0 + along * (z1 - z0)
+    elif method == "slerp":
+        norm0 = np.linalg.norm(z0, axis=-1, keepdims=True)
+        norm1 = np.linalg.norm(z1, axis=-1, keepdims=True)
+        if np.any(norm0 == 0) or np.any(norm1 == 0):
+            raise ValueError("slerp needs two non-zero vectors; use method='linear'.")
+        u0, u1 = z0 / norm0, z1 / norm1
+        angle = np.arccos(np.clip(np.sum(u0 * u1, axis=-1, keepdims=True), -1.0, 1.0))
+        parallel = angle < 1e-6  # the same direction: the great circle is a point
+        sin_angle = np.where(parallel, 1.0, np.sin(angle))
+        directions = np.where(parallel, u0 + along * (u1 - u0),
+                              (np.sin((1 - along) * angle) * u0 + np.sin(along * angle) * u1) / sin_angle)
+        path = directions * (norm0 + along * (norm1 - norm0))
+    else:
+        raise ValueError(f"method must be 'linear' or 'slerp', not {method!r}.")
+    path[t == 0.0], path[t == 1.0] = z0, z1
+    return path.astype(np.float32)
 
 
 def scale_pixels(images):

@@ -15,6 +15,10 @@ QUICK_ENV = "GAN_COURSE_QUICK"
 QUICK_MAX_STEPS = 20
 # In quick mode, at most this many examples are taken from any data set.
 QUICK_MAX_EXAMPLES = 2048
+# In quick mode, at most this many generated images are scored (metrics.evaluate_generator).
+QUICK_MAX_SCORED = 1000
+# In quick mode, metrics.nearest_neighbours searches at most this many real images.
+QUICK_MAX_NEIGHBOUR_POOL = 10_000
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,14 +29,16 @@ def quick_mode():
     return value not in ("", "0", "false", "no")
 
 
-def quick_limit(count=None):
-    """How many examples to take of a data set of ``count`` (None: unknown or all).
+def quick_limit(count=None, most=None):
+    """How many to take of ``count`` things (None: unknown or all), e.g. the examples of a data set.
 
-    ``count`` as it is outside quick mode; in quick mode at most ``QUICK_MAX_EXAMPLES``.
+    ``count`` as it is outside quick mode; in quick mode at most ``most`` (default
+    ``QUICK_MAX_EXAMPLES``). ``images[: quick_limit(limit)]`` keeps all, ``limit`` or the cap.
     """
     if not quick_mode():
         return count
-    return QUICK_MAX_EXAMPLES if count is None else min(count, QUICK_MAX_EXAMPLES)
+    most = QUICK_MAX_EXAMPLES if most is None else most
+    return most if count is None else min(count, most)
 
 
 # Folder, relative to the notebook's own, where notebooks save what they trained.

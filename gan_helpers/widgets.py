@@ -417,11 +417,7 @@ def _noise_size(G):
 
 
 def _as_noise_pairs(z0, z1, size):
-    z0, z1 = np.asarray(z0, dtype=np.float32), np.asarray(z1, dtype=np.float32)
-    if z0.ndim == 1:
-        z0 = z0[None]
-    if z1.ndim == 1:
-        z1 = z1[None]
+    z0, z1 = np.atleast_2d(np.asarray(z0, dtype=np.float32)), np.atleast_2d(np.asarray(z1, dtype=np.float32))
     if z0.shape != z1.shape or z0.ndim != 2:
         raise ValueError(f"z0 and z1 must have the same shape, (noise_size,) or (n, noise_size); "
                          f"got {z0.shape} and {z1.shape}.")
@@ -433,13 +429,15 @@ def _as_noise_pairs(z0, z1, size):
 def interpolation_images(G, z0, z1, ts):
     """``G((1 - t) z0 + t z1)`` for each ``t`` in ``ts``: numpy (len(ts), n, ...) in G's output range.
 
-    ``z0`` and ``z1`` are one noise vector each (noise_size,) or ``n`` of them (n, noise_size).
+    ``z0`` and ``z1`` are one noise vector each (noise_size,) or ``n`` of them (n, noise_size);
+    the codes come from ``ops.interpolate_noise``.
     """
+    from gan_helpers.ops import interpolate_noise
+
     z0, z1 = _as_noise_pairs(z0, z1, None)
-    ts = np.asarray(ts, dtype=np.float32).reshape(-1)
-    codes = np.concatenate([(1.0 - t) * z0 + t * z1 for t in ts])
-    images = np.asarray(G(codes, training=False), dtype=np.float32)
-    return images.reshape((len(ts), z0.shape[0]) + images.shape[1:])
+    codes = interpolate_noise(z0, z1, ts)
+    images = np.asarray(G(codes.reshape(-1, z0.shape[1]), training=False), dtype=np.float32)
+    return images.reshape(codes.shape[:2] + images.shape[1:])
 
 
 def _default_pairs(G, z0, z1, num, seed):

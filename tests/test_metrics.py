@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from gan_helpers import losses, metrics, models, training
+from gan_helpers import losses, metrics, models, settings, training
 from gan_helpers.data import load_mnist
 
 N = 2000  # images per scored set: enough for stable scores, quick on a CPU
@@ -222,36 +222,7 @@ def test_metrics_callback_scores_every_epoch_into_logs_and_history(mnist):
 
 
 
-# ---------------------------------------------------------------- exploring a generator (notebook 09)
-
-
-def test_interpolate_noise_walks_in_equal_steps_from_end_to_end():
-    rng = np.random.default_rng(7)
-    z0, z1 = rng.uniform(-1, 1, 96), rng.uniform(-1, 1, 96)
-    path = metrics.interpolate_noise(z0, z1[None, :], steps=5)
-    assert path.shape == (5, 96) and path.dtype == np.float32
-    np.testing.assert_allclose(path[0], z0, atol=1e-7)
-    np.testing.assert_allclose(path[-1], z1, atol=1e-7)
-    np.testing.assert_allclose(np.diff(path, axis=0), np.tile((z1 - z0) / 4, (4, 1)), atol=1e-6)
-
-
-def test_slerp_keeps_the_ends_and_moves_along_the_circle():
-    z0, z1 = np.array([3.0, 0.0]), np.array([0.0, 3.0])
-    path = metrics.interpolate_noise(z0, z1, steps=3, method="slerp")
-    np.testing.assert_allclose(path, [[3, 0], [3 / np.sqrt(2), 3 / np.sqrt(2)], [0, 3]], atol=1e-6)
-    # a linear path's midpoint is shorter (|(1.5, 1.5)| = 2.12); slerp keeps the length
-    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, atol=1e-6)
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [({"steps": 1}, "steps must be an integer >= 2"), ({"method": "cubic"}, "'linear' or 'slerp'"),
-     ({"z1": np.zeros(5)}, "same length")],
-)
-def test_interpolate_noise_refuses_bad_arguments(kwargs, message):
-    arguments = {"z0": np.ones(4), "z1": np.zeros(4), **kwargs}
-    with pytest.raises(ValueError, match=message):
-        metrics.interpolate_noise(**arguments)
+# ---------------------------------------------------------------- is it copying? (notebook 09)
 
 
 def brute_force_nearest(queries, pool, k):
@@ -291,7 +262,7 @@ def test_nearest_neighbours_in_features_find_the_image_itself():
 def test_nearest_neighbours_search_is_capped_in_quick_mode(monkeypatch):
     monkeypatch.setenv("GAN_COURSE_QUICK", "1")
     found = metrics.nearest_neighbours(np.zeros((1, 784), np.float32), k=1, split="test")
-    assert found.searched == metrics.QUICK_MAX_NEIGHBOUR_POOL
+    assert found.searched == settings.QUICK_MAX_NEIGHBOUR_POOL
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_helpers.ops import deprocess_img, leaky_relu, preprocess_img, sample_noise
+from gan_helpers.ops import deprocess_img, interpolate_noise, leaky_relu, preprocess_img, sample_noise, scale_pixels
 
 
 def test_leaky_relu_keeps_positives_and_scales_negatives_by_0_01():
@@ -57,3 +57,62 @@ def test_preprocess_and_deprocess_map_the_ranges_and_undo_each_other():
     np.testing.assert_allclose(deprocess_img(preprocess_img(x)), x)
     t = tf.constant([-1.0, 1.0])
     np.testing.assert_allclose(deprocess_img(t).numpy(), [0.0, 1.0])
+
+
+def test_scale_pixels_maps_0_255_to_minus_one_one_for_numpy_and_tensors():
+    pixels = np.array([[0, 51, 255]], dtype=np.uint8)
+    scaled = scale_pixels(pixels)
+    assert isinstance(scaled, np.ndarray) and scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, [[-1.0, -0.6, 1.0]], atol=1e-6)
+    in_graph = tf.function(scale_pixels)(tf.constant(pixels))
+    assert tf.is_tensor(in_graph) and in_graph.dtype == tf.float32
+    np.testing.assert_allclose(in_graph.numpy(), scaled)
+
+
+# ---------------------------------------------------------------- walks through noise space
+
+
+def test_interpolate_noise_walks_in_equal_steps_from_end_to_end():
+    rng = np.random.default_rng(7)
+    z0, z1 = rng.uniform(-1, 1, 96), rng.uniform(-1, 1, 96)
+    path = interpolate_noise(z0, z1, steps=5)
+    assert path.shape == (5, 96) and path.dtype == np.float32
+    np.testing.assert_allclose(path[0], z0, atol=1e-7)
+    np.testing.assert_allclose(path[-1], z1, atol=1e-7)
+    np.testing.assert_allclose(np.diff(path, axis=0), np.tile((z1 - z0) / 4, (4, 1)), atol=1e-6)
+
+
+def test_interpolate_noise_walks_pairs_side_by_side_at_given_points():
+    z0, z1 = tf.fill((3, 4), -0.5), tf.fill((3, 4), 0.5)
+    path = interpolate_noise(z0, z1, [0.0, 0.25, 1.0])
+    assert path.shape == (3, 3, 4)
+    np.testing.assert_allclose(path[:, 0, 0], [-0.5, -0.25, 0.5])
+    np.testing.assert_allclose(interpolate_noise(z0, z1, [0.5]), np.zeros((1, 3, 4)))
+
+
+def test_slerp_keeps_the_ends_and_moves_along_the_circle():
+    z0, z1 = np.array([3.0, 0.0]), np.array([0.0, 3.0])
+    path = interpolate_noise(z0, z1, steps=3, method="slerp")
+    np.testing.assert_allclose(path, [[3, 0], [3 / np.sqrt(2), 3 / np.sqrt(2)], [0, 3]], atol=1e-6)
+    # a linear path's midpoint is shorter (|(1.5, 1.5)| = 2.12); slerp keeps the length
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, atol=1e-6)
+
+
+def test_slerp_walks_each_pair_on_its_own_circle():
+    z0 = np.array([[3.0, 0.0], [1.0, 1.0]])
+    z1 = np.array([[0.0, 3.0], [2.0, 2.0]])  # the second pair points one way: slerp is linear there
+    path = interpolate_noise(z0, z1, steps=3, method="slerp")
+    np.testing.assert_allclose(path[1, 0], [3 / np.sqrt(2), 3 / np.sqrt(2)], atol=1e-6)
+    np.testing.assert_allclose(path[:, 1], [[1, 1], [1.5, 1.5], [2, 2]], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"steps": 1}, "steps must be an integer >= 2"), ({"steps": []}, "or a list of t values"),
+     ({"steps": True}, "or a list of t values"), ({"method": "cubic"}, "'linear' or 'slerp'"),
+     ({"z1": np.zeros(5)}, "same shape"), ({"method": "slerp", "z1": np.zeros(4)}, "non-zero vectors")],
+)
+def test_interpolate_noise_refuses_bad_arguments(kwargs, message):
+    arguments = {"z0": np.ones(4), "z1": np.ones(4) * 2, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        interpolate_noise(**arguments)

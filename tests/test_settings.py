@@ -19,3 +19,13 @@ def test_quick_runs_are_saved_apart_from_real_ones(monkeypatch):
     assert settings.run_dir("05_vanilla_gan") == Path("runs") / "05_vanilla_gan"
     monkeypatch.setenv(settings.QUICK_ENV, "1")
     assert settings.run_dir("05_vanilla_gan") == Path("runs") / "quick" / "05_vanilla_gan"
+
+
+def test_quick_limit_caps_only_in_quick_mode(monkeypatch):
+    monkeypatch.setenv(settings.QUICK_ENV, "0")
+    assert settings.quick_limit(None) is None and settings.quick_limit(60000) == 60000
+    monkeypatch.setenv(settings.QUICK_ENV, "1")
+    assert settings.quick_limit(None) == settings.QUICK_MAX_EXAMPLES
+    assert settings.quick_limit(60000) == settings.QUICK_MAX_EXAMPLES and settings.quick_limit(10) == 10
+    assert settings.quick_limit(5000, most=settings.QUICK_MAX_SCORED) == settings.QUICK_MAX_SCORED
+    assert list(range(5000))[: settings.quick_limit()] == list(range(settings.QUICK_MAX_EXAMPLES))

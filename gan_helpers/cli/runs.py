@@ -393,10 +393,3 @@ def _show(value):
     if isinstance(value, list):
         return "x".join(str(side) for side in value)
     return "none" if value is None else value
-
-
-def open_run(path):
-    """The ``RunFolder`` at ``path``, checked to be one (``RunError`` otherwise)."""
-    folder = RunFolder(path)
-    folder.read()
-    return folder

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan_helpers import settings, training, viz
+from gan_helpers import training, viz
 from gan_helpers.cli import runs
 from gan_helpers.cli.arguments import INTERRUPTED, USAGE, error, positive_float, positive_int
 from gan_helpers.cli.progress import ProgressBar
@@ -37,7 +37,7 @@ from gan_helpers.data import (
     CorruptDatasetError,
     DatasetNotFoundError,
     dogs_dataset,
-    load_cifar10,
+    load_cifar10_images,
     load_dogs,
     load_image_folder,
 )
@@ -105,16 +105,11 @@ def load_data(config, args):
     if config.data == "mnist":
         return None
     if config.data == "cifar10":
-        (images, labels), _ = load_cifar10(args.data_root, download=args.download)
-        if config.data_class is not None:
-            images = images[labels == CIFAR10_CLASSES.index(config.data_class)]
-        if settings.quick_mode():
-            images = images[: settings.QUICK_MAX_EXAMPLES]
-        which = f"the {config.data_class}s" if config.data_class else "all classes"
-        print(f"CIFAR-10: {len(images)} training images ({which}).")
-        if len(images) == 0:
+        loaded = load_cifar10_images(args.data_root, config.data_class, download=args.download)
+        print(f"{loaded.source}.")
+        if len(loaded.images) == 0:
             raise CorruptDatasetError(f"CIFAR-10 at {args.data_root} holds no {config.data_class} images.")
-        return images
+        return loaded.images
     if config.data == "dogs":
         loaded = load_dogs(args.data_root, image_size=config.image_size, download=args.download)
         return dogs_dataset(loaded.images, config.batch_size, seed=config.seed)

@@ -1,6 +1,14 @@
-"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images)."""
+"""Data sets for the course and their tf.data pipelines (MNIST, CIFAR-10, dogs, any folder of images, stand-ins).
 
-from gan_helpers.data.cifar10 import CLASS_NAMES as CIFAR10_CLASSES, cifar10_dataset, load_cifar10
+The names imported here are the package's: ``from gan_helpers.data import load_mnist``.
+"""
+
+from gan_helpers.data.cifar10 import (
+    CLASS_NAMES as CIFAR10_CLASSES,
+    load_cifar10,
+    load_cifar10_images,
+    load_cifar10_or_standin,
+)
 from gan_helpers.data.dogs import (
     DogsReport,
     augment_images,
@@ -9,7 +17,6 @@ from gan_helpers.data.dogs import (
     find_dogs,
     load_dogs,
     load_dogs_or_standin,
-    make_standin_dogs,
 )
 from gan_helpers.data.folder import FolderReport, load_image_folder
 from gan_helpers.data.mnist import (
@@ -19,24 +26,5 @@ from gan_helpers.data.mnist import (
     load_mnist,
     mnist_dataset,
 )
+from gan_helpers.data.standin import LoadedImages, make_standin_dogs
 
-__all__ = [
-    "CIFAR10_CLASSES",
-    "cifar10_dataset",
-    "load_cifar10",
-    "CorruptDatasetError",
-    "DatasetNotFoundError",
-    "find_mnist",
-    "load_mnist",
-    "mnist_dataset",
-    "DogsReport",
-    "augment_images",
-    "dogs_dataset",
-    "download_dogs",
-    "find_dogs",
-    "load_dogs",
-    "load_dogs_or_standin",
-    "make_standin_dogs",
-    "FolderReport",
-    "load_image_folder",
-]

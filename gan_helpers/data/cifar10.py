@@ -5,7 +5,8 @@
 ``test_batch``), or Keras's cache, and downloads through Keras only when asked.
 The batches are Python pickles; they are read with an unpickler that admits
 only the few numpy names the format needs, so a file that is not CIFAR-10
-cannot run code while it is read.
+cannot run code while it is read. ``load_cifar10_or_standin`` falls back on the
+labelled stand-in pictures of ``gan_helpers.data.standin`` where none is found.
 """
 
 import codecs
@@ -19,6 +20,7 @@ import numpy as np
 
 from gan_helpers import settings
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
+from gan_helpers.data.standin import DEFAULT_COUNT, LoadedImages, standin_images
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -152,22 +154,32 @@ def class_index(label):
     return int(label)
 
 
-def cifar10_dataset(batch_size=128, only_class=None, split="train", shuffle=True, seed=None, path=None, download=False):
-    """A ``tf.data`` pipeline of CIFAR-10 images, float32 (B, 32, 32, 3) in [-1, 1].
+def load_cifar10_images(path=None, only_class=None, split="train", download=False):
+    """The images of one split, of one class or of all ten: ``LoadedImages(images, source, False)``.
 
-    ``only_class`` keeps one class (a name such as 'dog', or its index), as a
-    first DCGAN on CIFAR-10 often does. Quick mode caps the number of images.
+    ``images`` is uint8 (N, 32, 32, 3); ``only_class`` keeps one class (a name such as
+    'dog', or its index), as a first DCGAN on CIFAR-10 often does; quick mode caps N.
+    ``source`` says what they are. Raises as ``load_cifar10`` does.
     """
-    import tensorflow as tf
-
     train, test = load_cifar10(path, download=download)
     images, labels = train if split == "train" else test
     if only_class is not None:
         images = images[labels == class_index(only_class)]
-    if settings.quick_mode():
-        images = images[: settings.QUICK_MAX_EXAMPLES]
-    ds = tf.data.Dataset.from_tensor_slices(images)
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda b: tf.cast(b, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    images = images[: settings.quick_limit()]
+    which = "all classes" if only_class is None else f"the {CLASS_NAMES[class_index(only_class)]}s"
+    kind = "training" if split == "train" else "test"
+    return LoadedImages(images, f"CIFAR-10: {len(images)} {kind} images ({which})", False)
+
+
+def load_cifar10_or_standin(path=None, only_class=None, *, download=False, standin_count=DEFAULT_COUNT):
+    """``load_cifar10_images(path, only_class)``, or labelled stand-in pictures when CIFAR-10 is not found.
+
+    Returns ``LoadedImages(images, source, standin)``: uint8 (N, 32, 32, 3), what they
+    are in words, and whether they are the synthetic stand-ins (a banner then says so).
+    """
+    try:
+        return load_cifar10_images(path, only_class, download=download)
+    except DatasetNotFoundError as error:
+        images = standin_images("CIFAR-10", str(error), count=standin_count, image_size=32)
+        return LoadedImages(images, "STAND-IN data (synthetic blobs, not CIFAR-10 photographs)", True)
+

@@ -20,21 +20,21 @@ PIL's draft mode, straight into a preallocated memory-mapped array), so
 memory stays bounded however many photos there are. Corrupt, empty or tiny
 images are skipped and counted in the report, never fatal.
 
+Each photo is read by ``folder.read_crops``, the course's one picture reader
+(transparency, 16-bit greys, EXIF orientation).
+
 ``dogs_dataset`` turns the prepared set into a ``tf.data`` pipeline of float32
 images in [-1, 1], with random horizontal flips, zooms and shears done per
-batch inside the graph. ``make_standin_dogs`` draws synthetic "dog-like" blobs
-for CI and for machines without the real photos; ``load_dogs_or_standin``
-falls back on them, saying so loudly.
+batch inside the graph. Where the photos are not found, ``load_dogs_or_standin``
+falls back on the synthetic "dog-like" blobs of ``gan_helpers.data.standin``,
+saying so loudly.
 """
 
 import collections
 import dataclasses
 import hashlib
-import io
 import json
-import math
 import os
-import sys
 import tarfile
 import time
 import urllib.request
@@ -46,24 +46,24 @@ from typing import NamedTuple
 import numpy as np
 
 from gan_helpers import settings
+from gan_helpers.data.folder import is_hidden, is_image_name, print_progress, read_crops, visible_files
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
+from gan_helpers.data.standin import standin_images
 
 # Side of the prepared square images, in pixels.
 IMAGE_SIZE = 64
 # A crop whose side in the original photo is below this many pixels is "tiny" and skipped.
 MIN_SIDE = 16
 # Bump when the preparation changes, so that old caches are not reused.
-PREPARATION_VERSION = 1
+PREPARATION_VERSION = 2
 
-# The Stanford Dogs set: photos and the dogs their boxes hold (some photos show two or more).
-STANFORD_DOGS_PHOTOS = 20580
+# The Stanford Dogs set: 20,580 photos, a box around every dog (some photos show two or more).
 STANFORD_DOGS_PAGE = "http://vision.stanford.edu/aditya86/ImageNetDogs/"
 STANFORD_DOGS_URLS = {
     "images.tar": STANFORD_DOGS_PAGE + "images.tar",
     "annotation.tar": STANFORD_DOGS_PAGE + "annotation.tar",
 }
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 # Names looked for in a data folder (compared case-insensitively), first match wins.
 IMAGE_CONTAINERS = ("images.tar", "Images", "all-dogs.zip", "all-dogs")
 ANNOTATION_CONTAINERS = ("annotation.tar", "Annotation", "Annotation.zip")
@@ -104,10 +104,6 @@ class _Entry(NamedTuple):
     mtime: float
 
 
-def _is_hidden(name):
-    return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/"))
-
-
 class _FolderFiles:
     """The regular files under a folder, read by relative path."""
 
@@ -115,22 +111,21 @@ class _FolderFiles:
         self.path = Path(folder)
 
     def entries(self):
-        found = []
-        for dirpath, _, filenames in os.walk(self.path):
-            for filename in filenames:
-                full = Path(dirpath) / filename
-                name = full.relative_to(self.path).as_posix()
-                if _is_hidden(name):
-                    continue
-                stat = full.stat()
-                found.append(_Entry(name, stat.st_size, stat.st_mtime))
-        return sorted(found)
+        stats = ((name, (self.path / name).stat()) for name in visible_files(self.path))
+        return [_Entry(name, stat.st_size, stat.st_mtime) for name, stat in stats]
 
     def read(self, name):
         return (self.path / name).read_bytes()
 
     def close(self):
         pass
+
+
+def _unreadable_archive(path, kind, error):
+    return CorruptDatasetError(
+        f"{path} is not a readable {kind} archive ({error}). Download it again, "
+        f"or extract it elsewhere and pass that folder.\n{_accepted_layouts()}"
+    )
 
 
 class _TarFiles:
@@ -142,14 +137,11 @@ class _TarFiles:
             self._tar = tarfile.open(self.path, "r:*")
             self._members = {m.name: m for m in self._tar.getmembers() if m.isfile()}
         except (tarfile.TarError, OSError, EOFError) as error:
-            raise CorruptDatasetError(
-                f"{self.path} is not a readable tar archive ({error}). Download it again, "
-                f"or extract it elsewhere and pass that folder.\n{_accepted_layouts()}"
-            ) from None
+            raise _unreadable_archive(self.path, "tar", error) from None
 
     def entries(self):
         return sorted(
-            _Entry(name, m.size, float(m.mtime)) for name, m in self._members.items() if not _is_hidden(name)
+            _Entry(name, m.size, float(m.mtime)) for name, m in self._members.items() if not is_hidden(name)
         )
 
     def read(self, name):
@@ -168,16 +160,13 @@ class _ZipFiles:
             self._zip = zipfile.ZipFile(self.path)
             self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
         except (zipfile.BadZipFile, OSError, EOFError) as error:
-            raise CorruptDatasetError(
-                f"{self.path} is not a readable zip archive ({error}). Download it again, "
-                f"or extract it elsewhere and pass that folder.\n{_accepted_layouts()}"
-            ) from None
+            raise _unreadable_archive(self.path, "zip", error) from None
 
     def entries(self):
         return sorted(
             _Entry(name, i.file_size, float(time.mktime(i.date_time + (0, 0, -1))))
             for name, i in self._infos.items()
-            if not _is_hidden(name)
+            if not is_hidden(name)
         )
 
     def read(self, name):
@@ -194,10 +183,6 @@ def _open_container(path):
     if path.suffix.lower() == ".zip":
         return _ZipFiles(path)
     return _TarFiles(path)
-
-
-def _is_image_name(name):
-    return name.lower().endswith(IMAGE_SUFFIXES)
 
 
 # ---------------------------------------------------------------------------
@@ -249,13 +234,6 @@ def _layout_name(images):
     return "archive of images"
 
 
-def _has_images(folder):
-    for _, _, filenames in os.walk(folder):
-        if any(_is_image_name(f) and not f.startswith(".") for f in filenames):
-            return True
-    return False
-
-
 def _detect(root):
     """The DogsSource in folder (or archive) ``root``, or None when it holds no dogs."""
     if root.is_file():
@@ -271,7 +249,7 @@ def _detect(root):
         annotations = _first_child(root.parent, ANNOTATION_CONTAINERS)
         if annotations is not None:
             return DogsSource(_layout_name(root), root, annotations)
-    if _has_images(root):
+    if any(is_image_name(name) for name in visible_files(root)):
         return DogsSource("plain folder of images", root, None)
     if annotations is not None:
         raise DatasetNotFoundError(
@@ -307,10 +285,6 @@ def find_dogs(root=None):
 # ---------------------------------------------------------------------------
 
 
-def _print_progress(text, final=False):
-    print(f"\r{text}", end="\n" if final else "", flush=True)
-
-
 def _download(url, target, verbose=True):
     partial = target.with_name(target.name + ".part")
     try:
@@ -323,7 +297,7 @@ def _download(url, target, verbose=True):
                 if verbose and time.monotonic() - last > 0.5:
                     last = time.monotonic()
                     of_total = f" of {total / 1e6:.0f} MB ({100 * done / total:.0f}%)" if total else " MB"
-                    _print_progress(f"Downloading {target.name}: {done / 1e6:.0f}{of_total}")
+                    print_progress(f"Downloading {target.name}: {done / 1e6:.0f}{of_total}")
         if total and done != total:
             raise OSError(f"got {done} of {total} bytes")
     except Exception as error:  # no network, a proxy, a timeout, a full disk...
@@ -335,7 +309,7 @@ def _download(url, target, verbose=True):
         ) from None
     partial.replace(target)
     if verbose:
-        _print_progress(f"Downloaded {target.name}: {done / 1e6:.0f} MB to {target.parent}", final=True)
+        print_progress(f"Downloaded {target.name}: {done / 1e6:.0f} MB to {target.parent}", final=True)
 
 
 def download_dogs(folder=None, verbose=True):
@@ -352,7 +326,7 @@ def download_dogs(folder=None, verbose=True):
 
 
 # ---------------------------------------------------------------------------
-# Boxes and crops.
+# The dogs' boxes.
 # ---------------------------------------------------------------------------
 
 
@@ -373,7 +347,7 @@ def _read_boxes(annotations):
     files = _open_container(annotations)
     try:
         for entry in files.entries():
-            if _is_image_name(entry.name):
+            if is_image_name(entry.name):
                 continue
             try:
                 found = _parse_boxes(files.read(entry.name))
@@ -389,69 +363,7 @@ def _read_boxes(annotations):
 def _stem(name):
     base = name.rsplit("/", 1)[-1]
     head, dot, suffix = base.rpartition(".")
-    return head if dot and (suffix.lower() == "xml" or ("." + suffix.lower()) in IMAGE_SUFFIXES) else base
-
-
-def square_region(box, width, height):
-    """The square (left, top, right, bottom) around a VOC box, kept inside the photo.
-
-    The square's side is the box's longer side (so the whole dog fits, undistorted),
-    shrunk to the photo's shorter side when the photo is too small. ``box`` is None
-    for "no box": the center square of the whole photo. None when the box is empty.
-    """
-    if box is None:
-        x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
-    else:
-        xmin, ymin, xmax, ymax = box
-        x0, y0 = max(xmin - 1.0, 0.0), max(ymin - 1.0, 0.0)
-        x1, y1 = min(xmax, float(width)), min(ymax, float(height))
-        if x1 <= x0 or y1 <= y0:
-            return None
-    side = min(max(x1 - x0, y1 - y0), width, height)
-    left = min(max((x0 + x1 - side) / 2.0, 0.0), width - side)
-    top = min(max((y0 + y1 - side) / 2.0, 0.0), height - side)
-    return (left, top, left + side, top + side)
-
-
-def _crops(raw, boxes, image_size):
-    """Decode one photo and return (crops, problem, tiny).
-
-    crops: list of (image_size, image_size, 3) uint8 arrays, one per usable box (or
-    one center crop when ``boxes`` is empty); problem: None, 'empty' or 'corrupt';
-    tiny: how many boxes were dropped for being under MIN_SIDE pixels.
-    """
-    from PIL import Image
-
-    if not raw:
-        return [], "empty", 0
-    try:
-        with Image.open(io.BytesIO(raw)) as photo:
-            width, height = photo.size
-            regions = [square_region(box, width, height) for box in (boxes or [None])]
-            usable = [r for r in regions if r is not None and r[2] - r[0] >= MIN_SIDE]
-            tiny = len(regions) - len(usable)
-            if not usable:
-                return [], None, tiny
-            smallest = min(r[2] - r[0] for r in usable)
-            wanted = (max(1, math.ceil(width * image_size / smallest)), max(1, math.ceil(height * image_size / smallest)))
-            drafted = photo.draft("RGB", wanted) if photo.format == "JPEG" else None
-            scale = drafted[1][2] / width if drafted else 1.0
-            rgb = photo.convert("RGB")
-            crops = [
-                np.asarray(
-                    rgb.resize(
-                        (image_size, image_size),
-                        Image.Resampling.LANCZOS,
-                        box=tuple(v * scale for v in region),
-                        reducing_gap=3.0,
-                    ),
-                    dtype=np.uint8,
-                )
-                for region in usable
-            ]
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        return [], "corrupt", 0
-    return crops, None, tiny
+    return head if dot and (suffix.lower() == "xml" or is_image_name(base)) else base
 
 
 # ---------------------------------------------------------------------------
@@ -545,7 +457,7 @@ def _prepare(source, cache_file, image_size, limit, verbose):
     photos = _open_container(source.images)
     skipped = collections.Counter({"corrupt": 0, "empty": 0, "tiny": 0, "bad annotation": bad_annotations})
     try:
-        entries = [e for e in photos.entries() if _is_image_name(e.name)]
+        entries = [e for e in photos.entries() if is_image_name(e.name)]
         capacity = sum(max(1, len(boxes_by_stem.get(_stem(e.name), ()))) for e in entries)
         capacity = min(capacity, limit) if limit is not None else capacity
         partial = cache_file.with_name(cache_file.stem + ".partial.npy")
@@ -560,8 +472,8 @@ def _prepare(source, cache_file, image_size, limit, verbose):
             try:
                 raw = photos.read(entry.name)
             except OSError:
-                raw, boxes = None, []
-            crops, problem, tiny = _crops(raw, boxes, image_size) if raw is not None else ([], "corrupt", 0)
+                raw = None
+            crops, problem, tiny = read_crops(raw, image_size, boxes, min_side=MIN_SIDE)
             if problem is not None:
                 skipped[problem] += 1
             skipped["tiny"] += tiny
@@ -570,7 +482,7 @@ def _prepare(source, cache_file, image_size, limit, verbose):
                 count += 1
             if verbose and time.monotonic() - last > 1.0:
                 last = time.monotonic()
-                _print_progress(f"Preparing dogs: {read}/{len(entries)} photos, {count} crops")
+                print_progress(f"Preparing dogs: {read}/{len(entries)} photos, {count} crops")
     finally:
         photos.close()
     if count == 0:
@@ -593,7 +505,7 @@ def _prepare(source, cache_file, image_size, limit, verbose):
     )
     cache_file.with_suffix(".json").write_text(json.dumps(dataclasses.asdict(report), indent=1))
     if verbose:
-        _print_progress(f"Prepared {count} dog images in {report.seconds:.0f} s; cached in {cache_file}", final=True)
+        print_progress(f"Prepared {count} dog images in {report.seconds:.0f} s; cached in {cache_file}", final=True)
     return report
 
 
@@ -631,8 +543,7 @@ def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, d
             layouts) and ``download`` was False or the download failed.
         CorruptDatasetError: an archive cannot be read, or not one photo was usable.
     """
-    if settings.quick_mode():
-        limit = min(limit or settings.QUICK_MAX_EXAMPLES, settings.QUICK_MAX_EXAMPLES)
+    limit = settings.quick_limit(limit)
     try:
         source = find_dogs(root)
     except DatasetNotFoundError:
@@ -654,86 +565,18 @@ def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, d
     return LoadedDogs(images, report)
 
 
-# ---------------------------------------------------------------------------
-# Stand-in data for machines without the photos.
-# ---------------------------------------------------------------------------
-
-# Fur colours (RGB 0..1): tan, brown, black, white, golden, grey, red.
-_FUR = np.array(
-    [[0.82, 0.68, 0.48], [0.45, 0.29, 0.16], [0.12, 0.11, 0.10], [0.92, 0.90, 0.86],
-     [0.85, 0.62, 0.25], [0.55, 0.55, 0.55], [0.66, 0.33, 0.16]],
-    dtype=np.float32,
-)  # fmt: skip
-
-STANDIN_BANNER = (
-    "=" * 78 + "\n"
-    "STAND-IN DATA: the Stanford Dogs photos were not found, so this run uses\n"
-    "SYNTHETIC 'dog-like' blobs (a body, a head, ears, eyes) drawn by the course.\n"
-    "They only show that the code runs. They are NOT photographs of dogs.\n"
-    "{reason}\n" + "=" * 78
-)
-
-
-def _ellipse(xx, yy, cx, cy, rx, ry):
-    """Soft mask (B, S, S) in [0, 1] of ellipses with per-image centers and radii (B,)."""
-    d = ((xx - cx[:, None, None]) / rx[:, None, None]) ** 2 + ((yy - cy[:, None, None]) / ry[:, None, None]) ** 2
-    return np.clip((1.0 - d) * 8.0, 0.0, 1.0)
-
-
-def _draw_standins(rng, count, size):
-    coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2.0 - 1.0
-    xx, yy = np.meshgrid(coords, coords)
-    uniform = lambda low, high: rng.uniform(low, high, count).astype(np.float32)  # noqa: E731
-    top, bottom = rng.uniform(0.2, 0.9, (2, count, 1, 1, 3)).astype(np.float32)
-    image = top + (bottom - top) * ((yy + 1.0) / 2.0)[None, :, :, None]
-    fur = np.clip(_FUR[rng.integers(len(_FUR), size=count)] + rng.normal(0, 0.05, (count, 3)), 0, 1)
-    dark = fur * 0.55
-    side = rng.choice([-1.0, 1.0], count).astype(np.float32)
-    body_x, body_y = uniform(-0.2, 0.2), uniform(0.2, 0.45)
-    head_x, head_y = body_x + side * uniform(0.15, 0.35), body_y - uniform(0.45, 0.65)
-    head_r = uniform(0.22, 0.32)
-    layers_ = [
-        (_ellipse(xx, yy, body_x, body_y, uniform(0.4, 0.6), uniform(0.28, 0.4)), fur),
-        (_ellipse(xx, yy, head_x - 0.7 * head_r, head_y - 0.5 * head_r, 0.35 * head_r, 0.8 * head_r), dark),
-        (_ellipse(xx, yy, head_x + 0.7 * head_r, head_y - 0.5 * head_r, 0.35 * head_r, 0.8 * head_r), dark),
-        (_ellipse(xx, yy, head_x, head_y, head_r, 0.9 * head_r), fur),
-    ]
-    eye_r = np.full(count, 0.05, np.float32)
-    black = np.zeros((count, 3), np.float32)
-    for dx, dy in ((-0.4, -0.15), (0.4, -0.15), (0.0, 0.35)):
-        spot = _ellipse(xx, yy, head_x + dx * head_r, head_y + dy * head_r, eye_r, eye_r)
-        layers_.append((spot, black))
-    for mask, colour in layers_:
-        image = image * (1.0 - mask[..., None]) + mask[..., None] * colour[:, None, None, :]
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
-def make_standin_dogs(count=2048, image_size=IMAGE_SIZE, seed=0):
-    """Synthetic 'dog-like' images for CI: (count, S, S, 3) uint8. NOT photographs.
-
-    Each is a two-tone background with a fur-coloured body, a head, darker ears,
-    eyes and a nose, at random places and sizes, so that a GAN has shapes and
-    colours to learn. The same seed gives the same images.
-    """
-    rng = np.random.default_rng(seed)
-    chunks = [_draw_standins(rng, min(256, count - start), image_size) for start in range(0, count, 256)]
-    return np.concatenate(chunks) if chunks else np.zeros((0, image_size, image_size, 3), np.uint8)
-
-
 def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE, **kwargs):
     """``load_dogs(root, ...)``, or, when the photos are not found, stand-in data with a loud note.
 
-    The report's ``standin`` is True in the second case, and its text says so.
+    The stand-ins are the synthetic blobs of ``gan_helpers.data.standin``. The report's
+    ``standin`` is True in that case, and its text says so.
     """
     try:
         return load_dogs(root, image_size=image_size, **kwargs)
     except DatasetNotFoundError as error:
-        reason = str(error).splitlines()[0]
-    if settings.quick_mode():
-        standin_count = min(standin_count, settings.QUICK_MAX_EXAMPLES)
-    print(STANDIN_BANNER.format(reason=f"(Why: {reason} See load_dogs for the layouts it accepts.)"))
+        reason = f"{str(error).splitlines()[0]} See load_dogs for the layouts it accepts."
     started = time.perf_counter()
-    images = make_standin_dogs(standin_count, image_size)
+    images = standin_images("the Stanford Dogs photos", reason, count=standin_count, image_size=image_size)
     report = DogsReport(
         source="synthetic blobs from gan_helpers.data.make_standin_dogs",
         photos=0,
@@ -816,15 +659,14 @@ def dogs_dataset(
     """
     import tensorflow as tf
 
+    from gan_helpers.ops import scale_pixels
+
     if images is None:
         images = load_dogs(root, limit=limit, **load_kwargs).images
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise ValueError(f"images must be uint8 of shape (N, S, S, 3); got {images.dtype} {images.shape}.")
-    if settings.quick_mode():
-        limit = min(limit or len(images), settings.QUICK_MAX_EXAMPLES)
-    if limit is not None:
-        images = images[:limit]
+    images = images[: settings.quick_limit(limit)]
     table = tf.constant(images)
     ds = tf.data.Dataset.range(len(images))
     if shuffle:
@@ -832,7 +674,7 @@ def dogs_dataset(
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
     def to_images(indices):
-        return tf.cast(tf.gather(table, indices), tf.float32) / 127.5 - 1.0
+        return scale_pixels(tf.gather(table, indices))
 
     if augment:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)

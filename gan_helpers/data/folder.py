@@ -1,23 +1,28 @@
-"""Any folder of images, as a GAN's training set: every picture squared and resized.
+"""Any folder of images, as a GAN's training set; and the one reader of picture files.
 
 ``load_image_folder(folder, image_size)`` reads every image file under ``folder``
 (sub-folders included; hidden files and folders skipped), whatever its size and
 format: JPEG, PNG, BMP, GIF (first frame), WebP; RGB, greyscale, palette, 16-bit,
 with or without transparency. Each picture is
 
-- turned upright, when a camera stored its orientation in EXIF;
 - flattened onto white where it is transparent, and converted to RGB (grey
   pictures get three equal channels);
 - cropped to its central square and resized to ``image_size`` x ``image_size``
-  with an antialiasing filter (small pictures are enlarged).
+  with an antialiasing filter (small pictures are enlarged);
+- turned upright, when a camera stored its orientation in EXIF.
 
 Files that cannot be decoded (truncated, empty, not really images) are skipped and
 counted in the report, never fatal; only a folder without a single usable image is
 an error. The result is one uint8 array (N, S, S, 3), the form ``run_a_gan(dataset=...)``
 and ``dogs_dataset(images)`` take.
+
+``read_crops`` is that reader for one file, with squares around boxes instead of the
+central one if asked: the dogs (``gan_helpers.data.dogs``) read their photos through it.
 """
 
 import dataclasses
+import io
+import math
 import os
 import time
 from pathlib import Path
@@ -26,9 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from gan_helpers import settings
-from gan_helpers.data.dogs import IMAGE_SUFFIXES, square_region
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 # Side of the prepared images when none is asked for (the size of the course's dog DCGAN).
 DEFAULT_IMAGE_SIZE = 64
 # How many names of skipped files a report keeps, as examples.
@@ -81,25 +86,32 @@ class LoadedFolder(NamedTuple):
     report: FolderReport
 
 
-def _is_hidden(relative):
-    return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
+def is_hidden(name):
+    """True for a path (relative, '/'-separated) inside a hidden folder or file, or macOS's __MACOSX."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/"))
+
+
+def visible_files(folder):
+    """The relative '/'-separated names of the files under ``folder``, sorted, hidden ones left out."""
+    folder = Path(folder)
+    names = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not is_hidden(d)]
+        relative = Path(dirpath).relative_to(folder)
+        names += [(relative / filename).as_posix() for filename in filenames if not is_hidden(filename)]
+    return sorted(names)
+
+
+def is_image_name(name):
+    return name.lower().endswith(IMAGE_SUFFIXES)
 
 
 def list_image_files(folder):
     """``(image files, number of other files)`` under ``folder``, sorted, hidden ones left out."""
     folder = Path(folder)
-    images, others = [], 0
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__MACOSX")
-        for filename in filenames:
-            path = Path(dirpath) / filename
-            if _is_hidden(path.relative_to(folder)):
-                continue
-            if filename.lower().endswith(IMAGE_SUFFIXES):
-                images.append(path)
-            else:
-                others += 1
-    return sorted(images), others
+    names = visible_files(folder)
+    images = [folder / name for name in names if is_image_name(name)]
+    return images, len(names) - len(images)
 
 
 def _to_rgb(picture):
@@ -123,29 +135,88 @@ def _to_rgb(picture):
     return picture.convert("RGB")
 
 
-def decode_image(source, image_size):
-    """One image file (a path or a file object) -> uint8 (image_size, image_size, 3).
+def square_region(box, width, height):
+    """The square (left, top, right, bottom) around a VOC box, kept inside the picture.
+
+    The square's side is the box's longer side (so the whole object fits, undistorted),
+    shrunk to the picture's shorter side when the picture is too small. ``box`` is None
+    for "no box": the central square of the whole picture. None when the box is empty.
+    """
+    if box is None:
+        x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
+    else:
+        xmin, ymin, xmax, ymax = box
+        x0, y0 = max(xmin - 1.0, 0.0), max(ymin - 1.0, 0.0)
+        x1, y1 = min(xmax, float(width)), min(ymax, float(height))
+        if x1 <= x0 or y1 <= y0:
+            return None
+    side = min(max(x1 - x0, y1 - y0), width, height)
+    left = min(max((x0 + x1 - side) / 2.0, 0.0), width - side)
+    top = min(max((y0 + y1 - side) / 2.0, 0.0), height - side)
+    return (left, top, left + side, top + side)
+
+
+def _upright(picture, orientation):
+    """``picture`` turned the way EXIF ``orientation`` says (the table of ``ImageOps.exif_transpose``)."""
+    from PIL.Image import Transpose
+
+    method = {2: Transpose.FLIP_LEFT_RIGHT, 3: Transpose.ROTATE_180, 4: Transpose.FLIP_TOP_BOTTOM,
+              5: Transpose.TRANSPOSE, 6: Transpose.ROTATE_270, 7: Transpose.TRANSVERSE, 8: Transpose.ROTATE_90}
+    return picture.transpose(method[orientation]) if orientation in method else picture
+
+
+def decode_crops(source, image_size, boxes=(), min_side=1):
+    """One picture file (a path or a file object) -> ``(crops, too_small)``.
+
+    ``crops`` holds a uint8 (image_size, image_size, 3) square per box (see
+    ``square_region``), or the picture's central square when there are no boxes,
+    each flattened to RGB and turned upright (EXIF). Boxes are Pascal-VOC
+    (xmin, ymin, xmax, ymax), 1-based inclusive pixels of the picture as stored.
+    Squares under ``min_side`` pixels of the picture are dropped: ``too_small`` counts them.
+    A JPEG much larger than needed is decoded at reduced size (PIL's draft mode).
 
     Raises whatever PIL raises for a file it cannot decode.
     """
-    from PIL import Image, ImageOps
+    from PIL import ExifTags, Image
 
     with Image.open(source) as picture:
+        width, height = picture.size
+        regions = [square_region(box, width, height) for box in (boxes or [None])]
+        usable = [r for r in regions if r is not None and r[2] - r[0] >= min_side]
+        if not usable:
+            return [], len(regions)
+        smallest = min(r[2] - r[0] for r in usable)
         if picture.format == "JPEG":
-            # Decode at reduced size when the picture is much larger than needed.
-            picture.draft("RGB", (image_size, image_size))
+            picture.draft("RGB", (math.ceil(width * image_size / smallest), math.ceil(height * image_size / smallest)))
         picture.load()
-        picture = ImageOps.exif_transpose(picture)
+        scale_x, scale_y = picture.size[0] / width, picture.size[1] / height  # 1 unless drafted
+        orientation = picture.getexif().get(ExifTags.Base.Orientation, 1)
         rgb = _to_rgb(picture)
-    width, height = rgb.size
-    if width < 1 or height < 1:
-        raise ValueError("an image of no pixels")
-    region = square_region(None, width, height)
-    resized = rgb.resize((image_size, image_size), Image.Resampling.LANCZOS, box=region, reducing_gap=3.0)
-    return np.asarray(resized, dtype=np.uint8)
+    crops = [
+        rgb.resize((image_size, image_size), Image.Resampling.LANCZOS, reducing_gap=3.0,
+                   box=(left * scale_x, top * scale_y, right * scale_x, bottom * scale_y))
+        for left, top, right, bottom in usable
+    ]
+    return [np.asarray(_upright(crop, orientation), dtype=np.uint8) for crop in crops], len(regions) - len(usable)
 
 
-def _print_progress(text, final=False):
+def read_crops(data, image_size, boxes=(), min_side=1):
+    """``decode_crops`` of one file's bytes, never raising: ``(crops, problem, too_small)``.
+
+    ``problem`` is None, 'empty' (no bytes) or 'corrupt' (``data`` is None because the
+    file could not be read, or it cannot be decoded).
+    """
+    if not data:
+        return [], "corrupt" if data is None else "empty", 0
+    try:
+        crops, too_small = decode_crops(io.BytesIO(data), image_size, boxes, min_side)
+    except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
+        return [], "corrupt", 0
+    return crops, None, too_small
+
+
+def print_progress(text, final=False):
+    """A progress line that the next one overwrites (``final`` ends it)."""
     print(f"\r{text}", end="\n" if final else "", flush=True)
 
 
@@ -177,8 +248,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
             f"No images in {folder}{what}. Looked for {', '.join(IMAGE_SUFFIXES)} files, in sub-folders too; "
             "put your pictures there, or give the folder that holds them."
         )
-    if settings.quick_mode():
-        limit = min(limit or settings.QUICK_MAX_EXAMPLES, settings.QUICK_MAX_EXAMPLES)
+    limit = settings.quick_limit(limit)
     report = FolderReport(folder=str(folder), image_size=int(image_size), other_files=others)
     wanted = len(paths) if limit is None else min(limit, len(paths))
     images = np.empty((wanted, image_size, image_size, 3), np.uint8)
@@ -187,23 +257,21 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
         if report.images >= wanted:
             break
         report.files += 1
-        problem = None
         try:
-            if path.stat().st_size == 0:
-                problem = "empty"
-            else:
-                images[report.images] = decode_image(path, image_size)
-        except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
-            problem = "corrupt"
-        if problem is None:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        crops, problem, _ = read_crops(data, image_size)
+        if crops:
+            images[report.images] = crops[0]
             report.images += 1
         else:
-            report.skipped[problem] += 1
+            report.skipped[problem or "corrupt"] += 1
             if len(report.skipped_examples) < EXAMPLES_KEPT:
                 report.skipped_examples.append(path.relative_to(folder).as_posix())
         if verbose and time.monotonic() - last > 1.0:
             last = time.monotonic()
-            _print_progress(f"Reading images: {report.files}/{len(paths)} files, {report.images} images")
+            print_progress(f"Reading images: {report.files}/{len(paths)} files, {report.images} images")
     report.seconds = time.perf_counter() - started
     if report.images == 0:
         raise CorruptDatasetError(
@@ -213,7 +281,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
             "Check that they are pictures that open in an image viewer."
         )
     if verbose:
-        _print_progress(str(report), final=True)
+        print_progress(str(report), final=True)
     if report.images < wanted:
         images = images[: report.images].copy()
     return LoadedFolder(images, report)

@@ -142,14 +142,13 @@ def mnist_dataset(batch_size=128, flat=True, split="train", shuffle=True, seed=N
     """
     import tensorflow as tf
 
+    from gan_helpers.ops import scale_pixels
+
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
     train, test = load_mnist(path)
     images = train[0] if split == "train" else test[0]
-    if settings.quick_mode():
-        limit = min(limit or len(images), settings.QUICK_MAX_EXAMPLES)
-    if limit is not None:
-        images = images[:limit]
+    images = images[: settings.quick_limit(limit)]
     ds = tf.data.Dataset.from_tensor_slices(images)
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -157,6 +156,6 @@ def mnist_dataset(batch_size=128, flat=True, split="train", shuffle=True, seed=N
     shape = (-1, 784) if flat else (-1, 28, 28, 1)
 
     def scale(batch):
-        return tf.reshape(tf.cast(batch, tf.float32) / 127.5 - 1.0, shape)
+        return tf.reshape(scale_pixels(batch), shape)
 
     return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

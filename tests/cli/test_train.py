@@ -15,7 +15,8 @@ from PIL import Image
 
 from gan_helpers import models, settings
 from gan_helpers.cli import main
-from gan_helpers.cli.tensorboard import read_events
+
+from tensorboard_events import read_events
 
 GRID_SIDE = (8 * (28 + 2) + 2) * 2  # 64 digits, 8 x 8, 2-pixel borders, every pixel doubled
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gan_helpers.data import cifar10
-from gan_helpers.data.cifar10 import CLASS_NAMES, cifar10_dataset, load_cifar10
+from gan_helpers import settings
+from gan_helpers.data.cifar10 import CLASS_NAMES, load_cifar10, load_cifar10_images, load_cifar10_or_standin
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 
 from cifar10_files import PER_BATCH, batch_bytes, make_batches
@@ -98,14 +99,32 @@ def test_a_pickle_that_would_run_code_is_refused(batches, tmp_path):
     assert not marker.exists()
 
 
-def test_dataset_scales_batches_and_keeps_one_class(batches):
+def test_one_class_of_one_split_capped_in_quick_mode(batches, monkeypatch):
     folder, made = batches
-    dogs = sum(int((made[name][1] == CLASS_NAMES.index("dog")).sum()) for name in cifar10.TRAIN_BATCHES)
-    ds = cifar10_dataset(batch_size=7, only_class="dog", path=folder, shuffle=False)
-    batches_out = [b.numpy() for b in ds]
-    assert sum(len(b) for b in batches_out) == dogs
-    first = batches_out[0]
-    assert first.shape[1:] == (32, 32, 3) and first.dtype == np.float32
-    assert first.min() >= -1.0 and first.max() <= 1.0
+    frogs = made["test_batch"][0][made["test_batch"][1] == CLASS_NAMES.index("frog")]
+    loaded = load_cifar10_images(folder, only_class=6, split="test")
+    np.testing.assert_array_equal(loaded.images, frogs)
+    assert loaded.source == f"CIFAR-10: {len(frogs)} test images (the frogs)" and not loaded.standin
+    monkeypatch.setattr(settings, "QUICK_MAX_EXAMPLES", 3)
+    assert len(load_cifar10_images(folder).images) == 3
     with pytest.raises(ValueError, match="dog"):
-        cifar10_dataset(only_class="dragon", path=folder)
+        load_cifar10_images(folder, only_class="dragon")
+
+
+def test_one_class_or_stand_ins_labelled_as_such(batches, tmp_path, monkeypatch, capsys):
+    folder, made = batches
+    loaded = load_cifar10_or_standin(folder, "dog")
+    dog = CLASS_NAMES.index("dog")
+    expected = np.concatenate([made[name][0][made[name][1] == dog] for name in cifar10.TRAIN_BATCHES])
+    np.testing.assert_array_equal(loaded.images, expected)
+    assert not loaded.standin and loaded.source == f"CIFAR-10: {len(expected)} training images (the dogs)"
+    assert "STAND-IN" not in capsys.readouterr().out
+
+    monkeypatch.setattr(cifar10, "KERAS_CACHE_CIFAR", tmp_path / "nothing-here")
+    monkeypatch.setattr(settings, "QUICK_MAX_EXAMPLES", 12)
+    loaded = load_cifar10_or_standin(None, "dog")
+    printed = capsys.readouterr().out
+    assert "STAND-IN DATA: CIFAR-10 could not be found" in printed and "NOT photographs" in printed
+    assert "CIFAR-10 is not on this machine" in printed  # the reason, with where to put the files
+    assert loaded.standin and "STAND-IN" in loaded.source
+    assert loaded.images.shape == (12, 32, 32, 3) and loaded.images.dtype == np.uint8 and loaded.images.std() > 20

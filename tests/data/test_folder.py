@@ -8,13 +8,19 @@ from PIL import Image
 
 from gan_helpers import settings
 from gan_helpers.data import CorruptDatasetError, DatasetNotFoundError, load_image_folder
-from gan_helpers.data.folder import decode_image, list_image_files
+from gan_helpers.data.folder import decode_crops, list_image_files, read_crops
 
 RED, GREEN, BLUE, WHITE = (220, 20, 20), (20, 200, 40), (30, 40, 210), (255, 255, 255)
 
 
 def _solid(size, colour, mode="RGB"):
     return Image.new(mode, size, colour)
+
+
+def _png_bytes():
+    buffer = io.BytesIO()
+    _solid((12, 10), BLUE).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _save(picture, path, **options):
@@ -57,6 +63,13 @@ def mixed_folder(tmp_path):
     _save(_solid((20, 20), RED), root / ".hidden.png")
     _save(_solid((20, 20), RED), root / ".thumbnails" / "thumb.png")
     return root
+
+
+def decode_image(path, image_size):
+    """The central square of one picture, as load_image_folder prepares it."""
+    crops, too_small = decode_crops(path, image_size)
+    assert len(crops) == 1 and too_small == 0
+    return crops[0]
 
 
 def _centre(image):
@@ -106,6 +119,36 @@ def test_a_camera_orientation_tag_turns_the_picture_upright(tmp_path):
     path = _save(Image.fromarray(pixels), tmp_path / "phone.jpg", exif=exif, quality=95)
     upright = decode_image(path, 16).astype(int)
     assert upright[:4].mean(axis=(0, 1))[0] > 150 and upright[-4:].mean(axis=(0, 1))[2] > 150
+
+
+def test_a_boxed_crop_of_a_rotated_photo_is_turned_upright(tmp_path):
+    # Stored 80 wide x 40 high: the left square is red above green, the right one blue. EXIF
+    # orientation 6 (turn 90 degrees clockwise to display) puts red on the right, green on the left.
+    pixels = np.zeros((40, 80, 3), np.uint8)
+    pixels[:20, :40], pixels[20:, :40], pixels[:, 40:] = RED, GREEN, BLUE
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = _save(Image.fromarray(pixels), tmp_path / "phone.png", exif=exif)
+    crops, too_small = decode_crops(path, 16, boxes=[(1, 1, 40, 40), (50, 10, 52, 12)], min_side=8)
+    assert len(crops) == 1 and too_small == 1
+    left, right = crops[0][:, :6].reshape(-1, 3).mean(axis=0), crops[0][:, -6:].reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(left, GREEN, atol=8)
+    np.testing.assert_allclose(right, RED, atol=8)
+
+
+def test_a_large_jpeg_decoded_at_reduced_size_keeps_its_square_inside_the_picture(tmp_path):
+    # 1001 x 1000 decodes at 1/8 as 126 x 125: the square must be scaled per axis to fit.
+    path = _save(_solid((1001, 1000), RED), tmp_path / "big.jpg", quality=95)
+    np.testing.assert_allclose(decode_image(path, 16).reshape(-1, 3).mean(axis=0), RED, atol=3)
+    crops, _ = decode_crops(path, 16, boxes=[(1, 1, 1001, 1000)])
+    np.testing.assert_allclose(crops[0].reshape(-1, 3).mean(axis=0), RED, atol=3)
+
+
+def test_a_file_that_cannot_be_read_or_decoded_is_reported_not_raised():
+    assert read_crops(b"", 8)[1] == "empty" and read_crops(None, 8)[1] == "corrupt"
+    assert read_crops(b"GIF89a and then nothing", 8)[1] == "corrupt"
+    crops, problem, too_small = read_crops(_png_bytes(), 8)
+    assert problem is None and too_small == 0 and crops[0].shape == (8, 8, 3)
 
 
 def test_limit_keeps_the_first_images(mixed_folder):
