@@ -73,11 +73,11 @@ NOISE_BATCH, NOISE_DIM_CHECKED = 1024, 96
 _UNIFORM_STD = 1.0 / np.sqrt(3.0)
 
 _RESEEDS_HINT = (
-    "tf.random.set_seed (or keras.utils.set_random_seed) inside sample_noise resets the seed of every "
-    "random op in the notebook, not just this one: weight initialisers, dropout and data shuffling then "
-    "repeat the same numbers, and a seed set at the top of the notebook no longer holds. Leave the "
-    "global seed alone: draw with tf.random.uniform, and for the same noise every time use a stateless "
-    "op, tf.random.stateless_uniform(shape, seed=(seed, 0), ...)."
+    "tf.random.set_seed (or keras.utils.set_random_seed) inside sample_noise resets the global seed of the whole "
+    "notebook, not just of this function: a seed set at the top of the notebook no longer holds, and with a fixed "
+    "seed every unseeded random op after it (tf.random.*, tf.data shuffling) starts again from the same numbers "
+    "each time sample_noise runs. Leave the global seed alone: draw with tf.random.uniform, and for the same noise "
+    "every time use a stateless op, tf.random.stateless_uniform(shape, seed=(seed, 0), ...)."
 )
 
 

@@ -117,7 +117,7 @@ def _library_folders():
     paths = sysconfig.get_paths()
     folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     folders.add(str(pathlib.Path(__file__).resolve().parents[1]))  # gan_helpers
-    return tuple(str(pathlib.Path(folder).resolve()) for folder in folders)
+    return [pathlib.Path(folder).resolve() for folder in folders]
 
 
 _LIBRARY_FOLDERS = _library_folders()
@@ -130,10 +130,10 @@ def learner_line(error):
     gan_helpers: in a notebook, a line of the learner's cell.
     """
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        filename = frame.filename
-        if filename.startswith("<frozen") or not frame.line:
+        if frame.filename.startswith("<frozen") or not frame.line:
             continue
-        if not str(pathlib.Path(filename).resolve()).startswith(_LIBRARY_FOLDERS):
+        path = pathlib.Path(frame.filename).resolve()
+        if not any(path.is_relative_to(folder) for folder in _LIBRARY_FOLDERS):
             return frame.line.strip()
     return None
 

@@ -161,8 +161,8 @@ def _flat_failure_hint(failure, what):
     allowed = f"the {what} may have shape (N, 1), as the discriminator returns them, or (N,): the docstring allows both"
     if isinstance(failure, ValueError) and "not enough values to unpack" in str(failure):
         return (f"`N, _ = {what}.shape` needs two dimensions, and {allowed}. Build the targets with "
-                f"tf.ones_like({what}) / tf.zeros_like({what}), which take the {what}' shape, or take the batch "
-                f"size alone: N = tf.shape({what})[0].")
+                f"tf.ones_like({what}) / tf.zeros_like({what}), which take the {what}' shape whatever it is "
+                f"(where you need the batch size alone, N = tf.shape({what})[0] works on both).")
     return (f"{allowed}. Build the targets with tf.ones_like({what}) / tf.zeros_like({what}), which take the "
             f"{what}' shape, rather than with a fixed shape such as (N, 1); flatten with tf.reshape(x, [-1]) "
             "rather than tf.squeeze(x, axis=1).")

@@ -152,7 +152,7 @@ class ModelReference:
 
 
 def check_model(check, builder, ref):
-    """Build the learner's model and compare it with ``ref``; return (model, max relative error)."""
+    """Build the learner's model and compare it with ``ref``; return the max relative error of its outputs."""
     name = ref.builder_name
     model = build_model(check, name, builder, *ref.args)
     _check_no_resampling_layers(check, name, model)
@@ -164,7 +164,7 @@ def check_model(check, builder, ref):
     _check_weights(check, name, model, ref)
     error = _check_values(check, name, model, ref)
     _check_output_range(check, name, model, ref)
-    return model, error
+    return error
 
 
 def build_model(check, name, builder, *args):
@@ -608,30 +608,27 @@ def dog_generator_reference(noise_dim=NOISE_DIM, width=32):
                           _DC_HIDDEN_G, _OUTPUT_G, DCGAN_HINTS, compare=lambda outputs: outputs[_DOG_SAMPLED])
 
 
-def _check_width(check, builder, reference, *args):
-    """A builder with a ``width`` argument must scale its channels by it."""
-    if not accepts(builder, "width"):
-        return
-    small = reference(*args, width=8)
-    name = f"{small.builder_name}(width=8)"
-    model = build_model(check, name, lambda: builder(*args, width=8))
-    check_conv_layers(check, name, model, small)
+def _check_builder(check, builder, make_reference, takes_width=False):
+    """The whole check of a builder: its model, then a generator's noise_dim, then (dogs) its width argument."""
+    reference = make_reference()
+    error = check_model(check, builder, reference)
+    if reference.role == "generator":
+        check_noise_dim(check, builder, reference)
+    if takes_width and accepts(builder, "width"):
+        small = make_reference(width=8)
+        name = f"{small.builder_name}(width=8)"
+        check_conv_layers(check, name, build_model(check, name, lambda: builder(*small.args, width=8)), small)
+    passed(check, error)
 
 
 def test_discriminator(discriminator):
     """Check the MLP discriminator builder: layers, parameters (267,009), outputs with fixed weights."""
-    check = "test_discriminator"
-    _, error = check_model(check, discriminator, discriminator_reference())
-    passed(check, error)
+    _check_builder("test_discriminator", discriminator, discriminator_reference)
 
 
 def test_generator(generator):
     """Check the MLP generator builder: layers, parameters, outputs with fixed weights, noise_dim."""
-    check = "test_generator"
-    reference = generator_reference()
-    _, error = check_model(check, generator, reference)
-    check_noise_dim(check, generator, reference)
-    passed(check, error)
+    _check_builder("test_generator", generator, generator_reference)
 
 
 def test_dc_discriminator(dc_discriminator):
@@ -641,9 +638,7 @@ def test_dc_discriminator(dc_discriminator):
     no batch norm, Flatten, Dense(1)), the parameter count (36,513) and the outputs
     with fixed weights (leaky ReLU 0.2 after each convolution, no sigmoid).
     """
-    check = "test_dc_discriminator"
-    _, error = check_model(check, dc_discriminator, dc_discriminator_reference())
-    passed(check, error)
+    _check_builder("test_dc_discriminator", dc_discriminator, dc_discriminator_reference)
 
 
 def test_dc_generator(dc_generator):
@@ -654,26 +649,14 @@ def test_dc_generator(dc_generator):
     fixed weights (ReLU after each batch norm, tanh out), that images lie in
     [-1, 1], and that ``noise_dim`` sets the input size.
     """
-    check = "test_dc_generator"
-    reference = dc_generator_reference()
-    _, error = check_model(check, dc_generator, reference)
-    check_noise_dim(check, dc_generator, reference)
-    passed(check, error)
+    _check_builder("test_dc_generator", dc_generator, dc_generator_reference)
 
 
 def test_dog_discriminator(dog_discriminator):
     """Check the dogs discriminator builder (64x64x3): four Conv2D 4x4 stride 2, leaky ReLU 0.2, logits out."""
-    check = "test_dog_discriminator"
-    _, error = check_model(check, dog_discriminator, dog_discriminator_reference())
-    _check_width(check, dog_discriminator, dog_discriminator_reference)
-    passed(check, error)
+    _check_builder("test_dog_discriminator", dog_discriminator, dog_discriminator_reference, takes_width=True)
 
 
 def test_dog_generator(dog_generator):
     """Check the dogs generator builder (noise -> 64x64x3): four Conv2DTranspose 4x4 stride 2, batch norm, tanh out."""
-    check = "test_dog_generator"
-    reference = dog_generator_reference()
-    _, error = check_model(check, dog_generator, reference)
-    check_noise_dim(check, dog_generator, reference)
-    _check_width(check, dog_generator, dog_generator_reference, NOISE_DIM)
-    passed(check, error)
+    _check_builder("test_dog_generator", dog_generator, dog_generator_reference, takes_width=True)

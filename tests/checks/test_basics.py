@@ -1,4 +1,4 @@
-"""The checks of notebook 01 (leaky ReLU, noise): references and other right answers pass, mistakes fail with their hint."""
+"""The checks of notebook 01 (leaky ReLU, noise): other right answers pass, mistakes fail with their hint."""
 
 import keras
 import numpy as np
@@ -9,14 +9,6 @@ from tensorflow.python.eager import context
 
 from check_helpers import fails_with, stub
 from gan_helpers import checks, ops
-
-
-@pytest.mark.parametrize("check, function", [(checks.test_leaky_relu, ops.leaky_relu), (checks.test_sample_noise, ops.sample_noise)])
-def test_reference_passes_with_one_line(check, function, capsys):
-    check(function)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith(f"{check.__name__} passed (max relative error")
 
 
 # ---------------------------------------------------------------- leaky ReLU

@@ -1,4 +1,4 @@
-"""The loss checks (notebooks 04, 06): the references and other right losses pass, plausible mistakes fail with the right hint."""
+"""The loss checks (notebooks 04, 06): other right losses pass, plausible mistakes fail with the right hint."""
 
 import keras
 import numpy as np
@@ -10,21 +10,6 @@ from gan_helpers import checks, losses
 from gan_helpers.checks import engine
 from gan_helpers.checks import losses as loss_checks
 from gan_helpers.checks import values as check_values
-
-
-@pytest.mark.parametrize(
-    "check, arguments",
-    [
-        (checks.test_discriminator_loss, (losses.discriminator_loss,)),
-        (checks.test_generator_loss, (losses.generator_loss,)),
-        (checks.test_lsgan_loss, (losses.ls_discriminator_loss, losses.ls_generator_loss)),
-    ],
-)
-def test_reference_passes_with_one_line(check, arguments, capsys):
-    check(*arguments)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith(f"{check.__name__} passed (max relative error")
 
 
 def sce(labels_like, value, logits):
