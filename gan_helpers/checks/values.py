@@ -7,11 +7,11 @@ are recomputed from the reference implementations (``ops``, ``models``,
     python -m gan_helpers regenerate-checks            # rewrites the shipped file
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
 
-Inputs come from seeded numpy generators (the same numbers on every platform);
-model weights are not stored but drawn the same way by :func:`fixed_weights`
-(MLP models) and :func:`fixed_model_weights` (the DCGAN models, whose weights are
-listed with their kinds, e.g. :data:`DC_DISCRIMINATOR_WEIGHTS`).
-Running the command twice gives identical arrays.
+Inputs come from seeded numpy generators (the same numbers on every platform).
+Model weights are not stored but drawn the same way by :func:`fixed_weights`
+from the model's *plan*, its reference architecture step by step (below), which
+the model checks also run to explain a wrong output. Running the command twice
+gives identical arrays.
 """
 
 import contextlib
@@ -30,27 +30,119 @@ WEIGHTS_SEED = 231
 # Seed of the fixed inputs.
 INPUTS_SEED = 2014
 
-# Layer shapes (kernel, bias, kernel, bias, ...) of the reference MLP models.
-DISCRIMINATOR_SHAPES = [(784, 256), (256,), (256, 256), (256,), (256, 1), (1,)]
+# ---------------------------------------------------------------------------
+# The reference architectures, as plans
+# ---------------------------------------------------------------------------
+#
+# A plan lists a model's steps in the order of ``model.weights``:
+#   ("dense", units_in, units_out)                          Dense
+#   ("conv", kernel, channels_in, channels_out, stride)     Conv2D, padding "same"
+#   ("deconv", kernel, channels_in, channels_out, stride)   Conv2DTranspose, padding "same"
+#   ("bn", size)                                            BatchNormalization
+#   ("act",)                                                the next activation
+#   ("flatten",), ("reshape", shape)                        no weights
 
 
-def generator_shapes(noise_dim=models.NOISE_DIM):
-    """Weight shapes of the reference MLP generator for a given noise size."""
-    return [(noise_dim, 1024), (1024,), (1024, 1024), (1024,), (1024, 784), (784,)]
+def dense_plan(*sizes):
+    """A stack of Dense layers, each followed by an activation: dense_plan(784, 256, 1)."""
+    return [step for n_in, n_out in zip(sizes, sizes[1:]) for step in (("dense", n_in, n_out), ("act",))]
 
 
-def fixed_weights(shapes, seed=WEIGHTS_SEED):
-    """Deterministic float32 weights for a model whose weights have these shapes.
+DISCRIMINATOR_PLAN = dense_plan(784, 256, 256, 1)
 
-    Kernels (2-D) are uniform in +/- sqrt(6 / fan_in), which keeps activations of
-    order 1 through the layers; biases (1-D) are uniform in [-0.5, 0.5], so a
-    missing bias shows. Each weight has its own stream, seeded by ``(seed, index)``.
+
+def generator_plan(noise_dim=models.NOISE_DIM):
+    """The MLP generator for a given noise size."""
+    return dense_plan(noise_dim, 1024, 1024, 784)
+
+
+DC_DISCRIMINATOR_PLAN = [
+    ("conv", 4, 1, 32, 2), ("act",), ("conv", 4, 32, 64, 2), ("act",), ("flatten",), ("dense", 7 * 7 * 64, 1), ("act",),
+]  # fmt: skip
+
+
+def dc_generator_plan(noise_dim=models.NOISE_DIM):
+    """The DCGAN generator (28x28x1) for a given noise size."""
+    return [
+        ("dense", noise_dim, 7 * 7 * 64), ("bn", 7 * 7 * 64), ("act",), ("reshape", (7, 7, 64)),
+        ("deconv", 4, 64, 32, 2), ("bn", 32), ("act",), ("deconv", 4, 32, 1, 2), ("act",),
+    ]  # fmt: skip
+
+
+def dog_discriminator_plan(width=32):
+    """The dogs discriminator (64x64x3): four strided convolutions, then one logit."""
+    channels = [3, width, 2 * width, 4 * width, 8 * width]
+    plan = [step for n_in, n_out in zip(channels, channels[1:]) for step in (("conv", 4, n_in, n_out, 2), ("act",))]
+    return plan + [("flatten",), ("dense", 4 * 4 * 8 * width, 1), ("act",)]
+
+
+def dog_generator_plan(noise_dim=models.NOISE_DIM, width=32):
+    """The dogs generator (noise -> 64x64x3): a projection, then four transposed convolutions."""
+    plan = [("dense", noise_dim, 4 * 4 * 8 * width), ("bn", 4 * 4 * 8 * width), ("act",), ("reshape", (4, 4, 8 * width))]
+    channels = [8 * width, 4 * width, 2 * width, width]
+    for n_in, n_out in zip(channels, channels[1:]):
+        plan += [("deconv", 4, n_in, n_out, 2), ("bn", n_out), ("act",)]
+    return plan + [("deconv", 4, width, 3, 2), ("act",)]
+
+
+_BATCH_NORM = ("gamma", "beta", "mean", "variance")
+
+
+def weight_spec(plan):
+    """(shape, kind, fan_in) of each weight of a plan, in the order of ``model.weights``.
+
+    Kinds: "kernel", "bias", and batch norm's "gamma", "beta", "mean", "variance".
+    ``fan_in`` (kernels only) is how many inputs reach one output: for a stride-s
+    transposed convolution each output pixel gets 1/s^2 of the kernel's taps.
+    """
+    spec = []
+    for step in plan:
+        kind = step[0]
+        if kind == "dense":
+            _, n_in, n_out = step
+            spec += [((n_in, n_out), "kernel", n_in), ((n_out,), "bias", None)]
+        elif kind == "conv":
+            _, k, n_in, n_out, _ = step
+            spec += [((k, k, n_in, n_out), "kernel", k * k * n_in), ((n_out,), "bias", None)]
+        elif kind == "deconv":
+            _, k, n_in, n_out, stride = step
+            spec += [((k, k, n_out, n_in), "kernel", k * k * n_in / stride**2), ((n_out,), "bias", None)]
+        elif kind == "bn":
+            spec += [((step[1],), name, None) for name in _BATCH_NORM]
+    return spec
+
+
+def weight_shapes(plan):
+    return [shape for shape, _, _ in weight_spec(plan)]
+
+
+# Ranges of the 1-D weights: biases and shifts around 0, so that a missing bias shows.
+# Batch norm's moving variances are large (about 1000) and its scales about their
+# square root, so that a layer still keeps activations of order 1, while batch norm's
+# epsilon (1e-3 in Keras, 1e-5 in TensorFlow) changes the outputs by about 1e-6:
+# either is accepted.
+_VECTOR_RANGES = {
+    "bias": (-0.5, 0.5), "beta": (-0.5, 0.5), "mean": (-0.5, 0.5),
+    "gamma": (10.0, 40.0), "variance": (400.0, 1600.0),
+}  # fmt: skip
+
+
+def fixed_weights(plan, seed=WEIGHTS_SEED):
+    """Deterministic float32 weights for a model built to ``plan``.
+
+    Kernels are uniform in +/- sqrt(6 / fan_in), which keeps activations of order 1
+    through the layers; 1-D weights follow ``_VECTOR_RANGES``. Each weight has its
+    own stream, seeded by ``(seed, index)``.
     """
     weights = []
-    for index, shape in enumerate(shapes):
+    for index, (shape, kind, fan_in) in enumerate(weight_spec(plan)):
         rng = np.random.default_rng((seed, index))
-        limit = np.sqrt(6.0 / shape[0]) if len(shape) == 2 else 0.5
-        weights.append(rng.uniform(-limit, limit, size=shape).astype(np.float32))
+        if kind in _VECTOR_RANGES:
+            low, high = _VECTOR_RANGES[kind]
+        else:
+            high = np.sqrt(6.0 / fan_in)
+            low = -high
+        weights.append(rng.uniform(low, high, size=shape).astype(np.float32))
     return weights
 
 
@@ -67,6 +159,11 @@ def full_float32_matmuls():
         yield
     finally:
         tf.config.experimental.enable_tensor_float_32_execution(was_enabled)
+
+
+# ---------------------------------------------------------------------------
+# Fixed inputs
+# ---------------------------------------------------------------------------
 
 
 def _inputs():
@@ -88,150 +185,12 @@ def _inputs():
     }
 
 
-def _model_output(model, shapes, x):
-    model.set_weights(fixed_weights(shapes))
-    return model(tf.constant(x), training=False).numpy()
-
-
-def compute_expected():
-    """All fixed inputs and the reference outputs on them, as a dict of numpy arrays."""
-    values = _inputs()
-    with full_float32_matmuls():
-        leaky_x = tf.constant(values["leaky_relu_x"])
-        values["leaky_relu_out"] = ops.leaky_relu(leaky_x).numpy()
-        values["leaky_relu_out_alpha_0.2"] = ops.leaky_relu(leaky_x, alpha=0.2).numpy()
-        values["discriminator_out"] = _model_output(
-            models.discriminator(), DISCRIMINATOR_SHAPES, values["discriminator_x"]
-        )
-        values["generator_out"] = _model_output(
-            models.generator(), generator_shapes(), values["generator_z"]
-        )
-    real, fake = tf.constant(values["logits_real"]), tf.constant(values["logits_fake"])
-    values["d_loss"] = losses.discriminator_loss(real, fake).numpy()
-    values["g_loss"] = losses.generator_loss(fake).numpy()
-    real_x, fake_x = tf.constant(values["logits_real_extreme"]), tf.constant(values["logits_fake_extreme"])
-    values["d_loss_extreme"] = losses.discriminator_loss(real_x, fake_x).numpy()
-    values["g_loss_extreme"] = losses.generator_loss(fake_x).numpy()
-    scores_real, scores_fake = tf.constant(values["scores_real"]), tf.constant(values["scores_fake"])
-    values["ls_d_loss"] = losses.ls_discriminator_loss(scores_real, scores_fake).numpy()
-    values["ls_g_loss"] = losses.ls_generator_loss(scores_fake).numpy()
-    values["weights_seed"] = np.array(WEIGHTS_SEED)
-    values.update(compute_dc_expected(values))
-    return values
-
-
-def write_expected(path=CHECKS_FILE):
-    """Recompute the expected values and save them to ``path`` (an .npz file)."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = compute_expected()
-    with open(path, "wb") as f:
-        np.savez(f, **values)
-    return path
-
-
-def load_expected(path=CHECKS_FILE):
-    """The stored expected values, as a dict of numpy arrays."""
-    with np.load(path) as data:
-        return {key: data[key] for key in data.files}
-
-
-# ---------------------------------------------------------------------------
-# DCGAN models (MNIST 28x28x1 and dogs 64x64x3)
-# ---------------------------------------------------------------------------
-#
-# A convolutional model's weights are listed as (shape, kind) pairs, in the order
-# of ``model.weights``; the kind says how ``fixed_model_weights`` draws them:
-# "dense" (in, out), "conv" (kh, kw, in, out), "deconv" (kh, kw, out, in) of a
-# stride-2 Conv2DTranspose, "bias", and batch norm's "gamma", "beta", "mean", "variance".
-
-DC_DISCRIMINATOR_WEIGHTS = [
-    ((4, 4, 1, 32), "conv"), ((32,), "bias"),
-    ((4, 4, 32, 64), "conv"), ((64,), "bias"),
-    ((7 * 7 * 64, 1), "dense"), ((1,), "bias"),
-]  # fmt: skip
-
-_BATCH_NORM = ("gamma", "beta", "mean", "variance")
-
-
-def _batch_norm(size):
-    return [((size,), kind) for kind in _BATCH_NORM]
-
-
-def dc_generator_weights(noise_dim=models.NOISE_DIM):
-    """(shape, kind) of the reference DCGAN generator's weights for a given noise size."""
-    return (
-        [((noise_dim, 7 * 7 * 64), "dense"), ((7 * 7 * 64,), "bias")] + _batch_norm(7 * 7 * 64)
-        + [((4, 4, 32, 64), "deconv"), ((32,), "bias")] + _batch_norm(32)
-        + [((4, 4, 1, 32), "deconv"), ((1,), "bias")]
-    )
-
-
-def dog_discriminator_weights(width=32):
-    """(shape, kind) of the reference dogs discriminator's weights."""
-    spec, channels_in = [], 3
-    for channels in (width, 2 * width, 4 * width, 8 * width):
-        spec += [((4, 4, channels_in, channels), "conv"), ((channels,), "bias")]
-        channels_in = channels
-    return spec + [((4 * 4 * 8 * width, 1), "dense"), ((1,), "bias")]
-
-
-def dog_generator_weights(noise_dim=models.NOISE_DIM, width=32):
-    """(shape, kind) of the reference dogs generator's weights."""
-    spec = [((noise_dim, 4 * 4 * 8 * width), "dense"), ((4 * 4 * 8 * width,), "bias")] + _batch_norm(4 * 4 * 8 * width)
-    channels_in = 8 * width
-    for channels in (4 * width, 2 * width, width):
-        spec += [((4, 4, channels, channels_in), "deconv"), ((channels,), "bias")] + _batch_norm(channels)
-        channels_in = channels
-    return spec + [((4, 4, 3, channels_in), "deconv"), ((3,), "bias")]
-
-
-# Ranges of the 1-D weights: biases and shifts around 0. Batch norm's moving variances
-# are large (about 1000) and its scales about their square root, so that a layer still
-# keeps activations of order 1, while batch norm's epsilon (1e-3 in Keras, 1e-5 in
-# TensorFlow) changes the outputs by about 1e-6: either is accepted.
-_VECTOR_RANGES = {
-    "bias": (-0.5, 0.5), "beta": (-0.5, 0.5), "mean": (-0.5, 0.5),
-    "gamma": (10.0, 40.0), "variance": (400.0, 1600.0),
-}  # fmt: skip
-
-
-def _fan_in(shape, kind):
-    if kind == "dense":
-        return shape[0]
-    if kind == "conv":
-        return shape[0] * shape[1] * shape[2]
-    if kind == "deconv":  # stride 2: each output pixel gets a quarter of the kernel's taps
-        return shape[0] * shape[1] * shape[3] / 4
-    raise ValueError(f"unknown weight kind {kind!r}")
-
-
-def fixed_model_weights(spec, seed=WEIGHTS_SEED):
-    """Deterministic float32 weights for a model described by (shape, kind) pairs.
-
-    Kernels are uniform in +/- sqrt(6 / fan_in), as in :func:`fixed_weights`
-    (which this matches for dense layers); 1-D weights follow ``_VECTOR_RANGES``.
-    Each weight has its own stream, seeded by ``(seed, index)``.
-    """
-    weights = []
-    for index, (shape, kind) in enumerate(spec):
-        rng = np.random.default_rng((seed, index))
-        if kind in _VECTOR_RANGES:
-            low, high = _VECTOR_RANGES[kind]
-        else:
-            high = np.sqrt(6.0 / _fan_in(shape, kind))
-            low = -high
-        weights.append(rng.uniform(low, high, size=shape).astype(np.float32))
-    return weights
-
-
 # The dogs checks run DOG_SAMPLES images through the discriminator and
 # DOG_GENERATOR_SAMPLES noise vectors through the generator, whose images are
 # compared on every DOG_STRIDE-th pixel (row and column): a small shipped file.
 DOG_SAMPLES = 16
 DOG_GENERATOR_SAMPLES = 4
 DOG_STRIDE = 4
-
 
 _CUBE_CORNERS = np.array([[r, g, b] for r in (-1, 1) for g in (-1, 1) for b in (-1, 1)], np.float64)
 
@@ -258,27 +217,67 @@ def dc_discriminator_input(values):
     return values["discriminator_x"].reshape((-1, 28, 28, 1))
 
 
-def _conv_model_output(model, spec, x):
-    model.set_weights(fixed_model_weights(spec))
+# ---------------------------------------------------------------------------
+# Expected values
+# ---------------------------------------------------------------------------
+
+
+def _model_output(model, plan, x):
+    model.set_weights(fixed_weights(plan))
     return model(tf.constant(x), training=False).numpy()
 
 
-def compute_dc_expected(values):
-    """Expected outputs of the DCGAN models on the fixed inputs (``values`` holds the MLP inputs)."""
+def _model_outputs(values):
+    """The reference models' outputs on the fixed inputs, with fixed weights."""
     dogs = dog_inputs()
     with full_float32_matmuls():
-        dog_images = _conv_model_output(
-            models.dog_generator(), dog_generator_weights(), dogs["dog_generator_z"]
-        )
+        dog_images = _model_output(models.dog_generator(), dog_generator_plan(), dogs["dog_generator_z"])
         return {
-            "dc_discriminator_out": _conv_model_output(
-                models.dc_discriminator(), DC_DISCRIMINATOR_WEIGHTS, dc_discriminator_input(values)
+            "discriminator_out": _model_output(models.discriminator(), DISCRIMINATOR_PLAN, values["discriminator_x"]),
+            "generator_out": _model_output(models.generator(), generator_plan(), values["generator_z"]),
+            "dc_discriminator_out": _model_output(
+                models.dc_discriminator(), DC_DISCRIMINATOR_PLAN, dc_discriminator_input(values)
             ),
-            "dc_generator_out": _conv_model_output(
-                models.dc_generator(), dc_generator_weights(), values["generator_z"]
-            ),
-            "dog_discriminator_out": _conv_model_output(
-                models.dog_discriminator(), dog_discriminator_weights(), dogs["dog_discriminator_x"]
+            "dc_generator_out": _model_output(models.dc_generator(), dc_generator_plan(), values["generator_z"]),
+            "dog_discriminator_out": _model_output(
+                models.dog_discriminator(), dog_discriminator_plan(), dogs["dog_discriminator_x"]
             ),
             "dog_generator_out": np.ascontiguousarray(dog_images[:, ::DOG_STRIDE, ::DOG_STRIDE, :]),
         }
+
+
+def compute_expected():
+    """All fixed inputs and the reference outputs on them, as a dict of numpy arrays."""
+    values = _inputs()
+    with full_float32_matmuls():
+        leaky_x = tf.constant(values["leaky_relu_x"])
+        values["leaky_relu_out"] = ops.leaky_relu(leaky_x).numpy()
+        values["leaky_relu_out_alpha_0.2"] = ops.leaky_relu(leaky_x, alpha=0.2).numpy()
+    real, fake = tf.constant(values["logits_real"]), tf.constant(values["logits_fake"])
+    values["d_loss"] = losses.discriminator_loss(real, fake).numpy()
+    values["g_loss"] = losses.generator_loss(fake).numpy()
+    real_x, fake_x = tf.constant(values["logits_real_extreme"]), tf.constant(values["logits_fake_extreme"])
+    values["d_loss_extreme"] = losses.discriminator_loss(real_x, fake_x).numpy()
+    values["g_loss_extreme"] = losses.generator_loss(fake_x).numpy()
+    scores_real, scores_fake = tf.constant(values["scores_real"]), tf.constant(values["scores_fake"])
+    values["ls_d_loss"] = losses.ls_discriminator_loss(scores_real, scores_fake).numpy()
+    values["ls_g_loss"] = losses.ls_generator_loss(scores_fake).numpy()
+    values["weights_seed"] = np.array(WEIGHTS_SEED)
+    values.update(_model_outputs(values))
+    return values
+
+
+def write_expected(path=CHECKS_FILE):
+    """Recompute the expected values and save them to ``path`` (an .npz file)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = compute_expected()
+    with open(path, "wb") as f:
+        np.savez(f, **values)
+    return path
+
+
+def load_expected(path=CHECKS_FILE):
+    """The stored expected values, as a dict of numpy arrays."""
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}

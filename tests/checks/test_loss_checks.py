@@ -1,0 +1,216 @@
+"""The loss checks (notebooks 04, 06): other right losses pass, plausible mistakes fail with the right hint."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from check_helpers import fails_with, stub
+from gan_helpers import checks, losses
+from gan_helpers.checks import engine
+from gan_helpers.checks import losses as loss_checks
+from gan_helpers.checks import values as check_values
+
+
+def sce(labels_like, value, logits):
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), value), logits=logits)
+
+
+def mean_bce(logits, label):
+    return tf.reduce_mean(sce(None, label, logits))
+
+
+def stable_bce(logits, label):
+    """max(s, 0) - s y + log(1 + exp(-|s|)), written out."""
+    return tf.maximum(logits, 0.0) - logits * label + tf.math.log1p(tf.exp(-tf.abs(logits)))
+
+
+def reshaped_first(r, f):
+    r, f = tf.reshape(r, [-1]), tf.reshape(f, [-1])
+    real = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones(tf.shape(r)), logits=r)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(f), logits=f)
+    return tf.reduce_mean(real) + tf.reduce_mean(fake)
+
+
+bce_layer = keras.losses.BinaryCrossentropy(from_logits=True)
+CORRECT_DISCRIMINATOR_LOSSES = [
+    lambda r, f: bce_layer(tf.ones_like(r), r) + bce_layer(tf.zeros_like(f), f),
+    lambda r, f: tf.reduce_mean(stable_bce(r, 1.0)) + tf.reduce_mean(stable_bce(f, 0.0)),
+    lambda r, f: keras.ops.mean(keras.ops.softplus(-r)) + keras.ops.mean(keras.ops.softplus(f)),
+    lambda r, f: -tf.reduce_mean(tf.math.log_sigmoid(r)) - tf.reduce_mean(tf.math.log_sigmoid(-f)),
+    lambda r, f: keras.ops.mean(keras.ops.binary_crossentropy(keras.ops.ones_like(r), r, from_logits=True))
+    + keras.ops.mean(keras.ops.binary_crossentropy(keras.ops.zeros_like(f), f, from_logits=True)),
+    lambda r, f: tf.reduce_mean(keras.losses.binary_crossentropy(tf.ones_like(r), r, from_logits=True))
+    + tf.reduce_mean(keras.losses.binary_crossentropy(tf.zeros_like(f), f, from_logits=True)),
+    reshaped_first,
+]
+CORRECT_GENERATOR_LOSSES = [
+    lambda f: bce_layer(tf.ones_like(f), f),
+    lambda f: tf.reduce_mean(tf.nn.softplus(-f)),
+    lambda f: keras.ops.mean(keras.ops.softplus(-f)),
+    lambda f: tf.reduce_mean(stable_bce(tf.reshape(f, [-1]), 1.0)),
+]
+CORRECT_LSGAN_LOSSES = [
+    (lambda r, f: 0.5 * tf.reduce_mean((r - 1) ** 2) + 0.5 * tf.reduce_mean(f**2),
+     lambda f: tf.reduce_mean(tf.square(f - 1)) / 2),
+    (lambda r, f: 0.5 * keras.losses.MeanSquaredError()(tf.ones_like(r), r) + 0.5 * keras.losses.MeanSquaredError()(tf.zeros_like(f), f),
+     lambda f: 0.5 * keras.ops.mean(keras.ops.square(f - 1))),
+    (lambda r, f: 0.5 * tf.reduce_mean(tf.math.squared_difference(tf.reshape(r, [-1]), 1.0)) + 0.5 * tf.reduce_mean(tf.reshape(f, [-1]) ** 2),
+     lambda f: 0.5 * tf.reduce_mean(tf.math.squared_difference(f, tf.ones_like(f)))),
+]
+
+
+def test_other_correct_losses_pass(capsys):
+    for loss in CORRECT_DISCRIMINATOR_LOSSES:
+        checks.test_discriminator_loss(loss)
+    for loss in CORRECT_GENERATOR_LOSSES:
+        checks.test_generator_loss(loss)
+    for d_loss, g_loss in CORRECT_LSGAN_LOSSES:
+        checks.test_lsgan_loss(d_loss, g_loss)
+    expected = len(CORRECT_DISCRIMINATOR_LOSSES) + len(CORRECT_GENERATOR_LOSSES) + len(CORRECT_LSGAN_LOSSES)
+    assert capsys.readouterr().out.count("passed") == expected
+
+
+DISCRIMINATOR_LOSS_MISTAKES = [
+    (lambda r, f: mean_bce(tf.sigmoid(r), 1.0) + mean_bce(tf.sigmoid(f), 0.0), "applies sigmoid to logits twice"),
+    (lambda r, f: mean_bce(r, 0.0) + mean_bce(f, 1.0), "real and fake labels look swapped"),
+    (lambda r, f: tf.reduce_sum(sce(None, 1.0, r)) + tf.reduce_sum(sce(None, 0.0, f)), "sum over the batch instead of a mean"),
+    (lambda r, f: keras.losses.BinaryCrossentropy()(tf.ones_like(r), r) + keras.losses.BinaryCrossentropy()(tf.zeros_like(f), f), "from_logits=True"),
+    (lambda r, f: tf.reduce_mean(tf.concat([sce(None, 1.0, r), sce(None, 0.0, f)], 0)), "half the expected value"),
+    (lambda r, f: -mean_bce(r, 1.0) - mean_bce(f, 0.0), "sign is flipped"),
+    (lambda r, f: mean_bce(r, 1.0), "only the real-image term"),
+    (lambda r, f: -tf.reduce_mean(tf.math.log(tf.sigmoid(r))) - tf.reduce_mean(tf.math.log(1 - tf.sigmoid(f))), "not finite for large logits"),
+    (lambda r, f: sce(None, 1.0, r) + sce(None, 0.0, f), "one value per example: take the mean over the batch"),
+    (lambda r, f: np.mean(sce(None, 1.0, r)) + np.mean(sce(None, 0.0, f)), "instead of a TensorFlow tensor"),
+    (lambda r, f: tf.cast(mean_bce(r, 1.0) + mean_bce(f, 0.0), tf.float64), "dtype float64"),
+    (lambda r, f: mean_bce(r, 0.9) + mean_bce(f, 0.0), "real images get label 0.9: that is one-sided label smoothing"),
+    (lambda r, f: bce_layer(tf.fill(tf.shape(r), 0.9), r) + bce_layer(tf.zeros_like(f), f), "one-sided label smoothing"),
+    (lambda r, f: mean_bce(r, 0.9) + mean_bce(f, 0.1), "smoothed to 0.9 and 0.1.*one-sided form smooths only the real"),
+    (stub, "discriminator_loss is not implemented yet"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", DISCRIMINATOR_LOSS_MISTAKES)
+def test_discriminator_loss_mistakes_fail_with_hint(wrong, hint):
+    fails_with(checks.test_discriminator_loss, wrong, match=hint)
+
+
+GENERATOR_LOSS_MISTAKES = [
+    (lambda f: -tf.reduce_mean(tf.nn.softplus(f)), r"saturating \(minimax\) loss"),
+    (lambda f: tf.reduce_mean(tf.math.log(1 - tf.sigmoid(f))), r"saturating \(minimax\) loss"),
+    (lambda f: mean_bce(f, 0.0), "labels look swapped"),
+    (lambda f: tf.reduce_sum(sce(None, 1.0, f)), "sum over the batch instead of a mean"),
+    (lambda f: mean_bce(tf.sigmoid(f), 1.0), "applies sigmoid to logits twice"),
+    (lambda f: keras.losses.BinaryCrossentropy()(tf.ones_like(f), f), "from_logits=True"),
+    (lambda f: -tf.reduce_mean(tf.math.log(tf.sigmoid(f))), "not finite for large logits"),
+    (lambda f: sce(None, 1.0, f), "mean over the batch"),
+    (lambda f: mean_bce(f, 0.9), "generator's target is 0.9: label smoothing"),
+    (stub, "generator_loss is not implemented yet"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", GENERATOR_LOSS_MISTAKES)
+def test_generator_loss_mistakes_fail_with_hint(wrong, hint):
+    fails_with(checks.test_generator_loss, wrong, match=hint)
+
+
+def ls_d(r, f):
+    return losses.ls_discriminator_loss(r, f)
+
+
+def ls_g(f):
+    return losses.ls_generator_loss(f)
+
+
+LSGAN_MISTAKES = [
+    (lambda r, f: tf.reduce_mean((r - 1) ** 2) + tf.reduce_mean(f**2), ls_g, "the 1/2 factor is missing"),
+    (lambda r, f: 0.5 * tf.reduce_mean(r**2) + 0.5 * tf.reduce_mean((f - 1) ** 2), ls_g, "targets look swapped"),
+    (lambda r, f: 0.5 * tf.reduce_sum((r - 1) ** 2) + 0.5 * tf.reduce_sum(f**2), ls_g, "sum over the batch instead of a mean"),
+    (lambda r, f: 0.5 * tf.reduce_mean((tf.sigmoid(r) - 1) ** 2) + 0.5 * tf.reduce_mean(tf.sigmoid(f) ** 2), ls_g, "sigmoid is applied"),
+    (lambda r, f: 0.5 * (r - 1) ** 2 + 0.5 * f**2, ls_g, "mean over the batch"),
+    (stub, ls_g, "ls_discriminator_loss is not implemented yet"),
+    (ls_d, lambda f: tf.reduce_mean((f - 1) ** 2), "the 1/2 factor is missing"),
+    (ls_d, lambda f: 0.5 * tf.reduce_mean(f**2), "target looks swapped"),
+    (ls_d, lambda f: 0.5 * tf.reduce_sum((f - 1) ** 2), "sum over the batch instead of a mean"),
+    (ls_d, lambda f: 0.5 * tf.reduce_mean(tf.abs(f - 1)), "absolute values instead of squares"),
+    (ls_d, stub, "ls_generator_loss is not implemented yet"),
+    (lambda r, f: 0.5 * tf.reduce_mean((r - 1) ** 2) + 0.5 * tf.reduce_mean((f + 1) ** 2), ls_g,
+     r"pulled to -1: that is the \(-1, 1, 0\) coding of Mao et al\..*the course uses their 0-1 coding"),
+    (ls_d, lambda f: 0.5 * tf.reduce_mean(f**2), r"target looks swapped.*\(-1, 1, 0\) coding of Mao et al\."),
+]
+
+
+@pytest.mark.parametrize("wrong_d, wrong_g, hint", LSGAN_MISTAKES)
+def test_lsgan_loss_mistakes_fail_with_hint(wrong_d, wrong_g, hint):
+    fails_with(checks.test_lsgan_loss, wrong_d, wrong_g, match=hint)
+
+
+# ---------------------------------------------------------------- margins
+
+
+def test_known_mistakes_are_far_outside_the_tolerances():
+    expected = check_values.load_expected()
+    real, fake = expected["logits_real"].astype(float), expected["logits_fake"].astype(float)
+    scores_real, scores_fake = expected["scores_real"].astype(float), expected["scores_fake"].astype(float)
+    cases = [
+        (loss_checks._d_loss_mistakes(real, fake), expected["d_loss"]),
+        (loss_checks._g_loss_mistakes(fake), expected["g_loss"]),
+        (loss_checks._ls_d_mistakes(scores_real, scores_fake), expected["ls_d_loss"]),
+        (loss_checks._ls_g_mistakes(scores_fake), expected["ls_g_loss"]),
+    ]
+    for mistakes, correct in cases:
+        values = [float(value) for _, value in mistakes]
+        assert min(engine.scaled_error(value, correct) for value in values) > 100 * engine.LOSS_TOLERANCE
+        for i, a in enumerate(values):  # each mistake is told apart from every other
+            assert all(engine.rel_error(a, b) > 10 * engine.MISTAKE_MATCH_TOLERANCE for b in values[i + 1 :])
+
+
+# ---------------------------------------------------------------- logits of shape (N,) as well as (N, 1)
+
+
+def unpacks_the_shape(logits_real, logits_fake):
+    N, _ = logits_real.shape  # CS231n style: fine on (N, 1), a ValueError on (N,)
+    labels = tf.ones((N, 1))
+    return mean_bce(logits_real, 1.0) + tf.reduce_mean(sce(None, 0.0, logits_fake)) * tf.reduce_mean(labels)
+
+
+def fixed_label_shape(logits_real, logits_fake):
+    N = logits_real.shape[0]
+    real = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones((N, 1)), logits=logits_real)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros((N, 1)), logits=logits_fake)
+    return tf.reduce_mean(real) + tf.reduce_mean(fake)
+
+
+def generator_unpacks_the_shape(logits_fake):
+    N, _ = logits_fake.shape
+    return tf.reduce_mean(tf.nn.softplus(-logits_fake))
+
+
+def ls_unpacks_the_shape(scores_fake):
+    batch, _ = scores_fake.shape
+    return 0.5 * tf.reduce_sum((scores_fake - 1) ** 2) / batch
+
+
+def squeezes(r, f):
+    return mean_bce(tf.squeeze(r, axis=1), 1.0) + mean_bce(tf.squeeze(f, axis=1), 0.0)
+
+
+@pytest.mark.parametrize(
+    "check, arguments, hint",
+    [
+        (checks.test_discriminator_loss, (unpacks_the_shape,),
+         r"works on logits of shape \(N, 1\), but on shape \(N,\) it raised ValueError: not enough values to unpack.*"
+         r"\nIn your code: N, _ = logits_real.shape .*\nHint: `N, _ = logits.shape` needs two dimensions"),
+        (checks.test_generator_loss, (generator_unpacks_the_shape,), r"In your code: N, _ = logits_fake.shape\n"),
+        (checks.test_lsgan_loss, (losses.ls_discriminator_loss, ls_unpacks_the_shape),
+         r"ls_generator_loss works on scores of shape \(N, 1\).*In your code: batch, _ = scores_fake.shape.*"
+         r"`N, _ = scores.shape` needs two dimensions"),
+        (checks.test_discriminator_loss, (fixed_label_shape,),
+         r"on shape \(N,\) it raised ValueError.*In your code: real = tf.nn.sigmoid_cross_entropy_with_logits.*"
+         r"rather than with a fixed shape such as \(N, 1\)"),
+        (checks.test_discriminator_loss, (squeezes,), r"on shape \(N,\) it raised .*rather than tf.squeeze\(x, axis=1\)"),
+    ],
+)
+def test_a_loss_that_only_works_on_shape_n_1_fails_naming_its_line(check, arguments, hint):
+    error = fails_with(check, *arguments, match=f"(?s){hint}")
+    assert error.__cause__ is not None
