@@ -31,3 +31,11 @@ def test_the_student_version_opens_itself_and_hides_the_answers():
     assert "blob/main/exercises/01_leaky_relu_and_noise.ipynb" in text and "blob/main/notebooks/" not in text
     assert "tf.maximum(x, alpha * x)" in solution and "tf.maximum(x, alpha * x)" not in text
     assert "(solutions)" in solution and "(solutions)" not in text
+
+
+def test_the_readme_sends_learners_to_the_exercises():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme.split("\n\n")[1].startswith("[![Open In Colab]") and "blob/main/exercises/01_" in readme.split("\n\n")[1]
+    table = readme[readme.index("## The course"):readme.index("Each notebook is one idea")]
+    for path in course_notebooks(REPO / "notebooks"):
+        assert f"](exercises/{path.name})" in table and f"[solutions](notebooks/{path.name})" in table, path.name
