@@ -1,18 +1,22 @@
 """The grader's own code inside a submission's kernel: a record of the untouched library, then verdicts.
 
-``gan_helpers.instructor.grading`` does not import this module: it reads this file and
-sends its text, as cells of its own, into the kernel that runs a submission. It uses the
-standard library only, and nothing here is importable from the kernel, so a submission
-cannot have patched it before it runs. Two actions, chosen by the grader's parameters:
+``gan_helpers.instructor.grading`` reads this file and sends its text, as cells of its
+own, into the kernel that runs a submission (the grader itself imports it only for its
+constants and file hashing). It uses the standard library only, and the kernel runs it
+from that text, never from an import, so a submission cannot have patched it before it
+runs. Two actions, chosen by the grader's parameters:
 
 **record**, a cell run before the submission's first cell: imports ``gan_helpers.checks``
 (and with it numpy, TensorFlow, Keras and the course's library) and takes a *snapshot*
-of everything the checks run on: every module the checks loaded, the whole standard
-library and ``builtins``, and the interpreter's hooks (trace and profile functions, the
-import system, ``sys.stdout``). A snapshot holds, per module attribute, the identity of
-every function, class, method and module it names, of a function's code, defaults and
-closure (one level through wrappers), and of every method of a class the module
-defines. The per-module digests go back to the grader, which keeps them.
+of everything the checks run on: every package importing them loaded (less the drawing
+and notebook machinery, ``UNWATCHED_PACKAGES``, which no verdict passes through), the
+whole standard library and ``builtins``, and the interpreter's hooks (trace and profile
+functions, ``sys.meta_path`` and the path hooks, ``sys.stdout``). A snapshot holds, per
+module attribute, the identity of every function, class, method and module it names, of
+a function's code, defaults and closure (one level through wrappers), and of every
+method of a class the module defines; in the checks' own modules, their data too. The
+per-module digests go back to the grader, which keeps them; the kernel keeps the
+snapshot itself only to name what changed.
 
 **judge**, a cell run *instead of* each check cell the solution notebook has. It
 
@@ -31,7 +35,7 @@ defines. The per-module digests go back to the grader, which keeps them.
 5. grades the learner's code, not the library's: each argument the check grades must be
    a function (or class) written in the notebook; it must not be, reach (through globals,
    closures, wrappers, ``tf.function``) or call while the check runs (a profile hook) the
-   library's reference answer for that exercise (``grading``'s table of references);
+   library's reference answer for that exercise (the table in ``references``);
 6. runs the check, its output captured, then compares a snapshot with the record again
    (code that patched something while the check ran is caught too);
 7. prints one line: ``VERDICT_MARK``, the verdict as JSON, and its HMAC-SHA256 under a
@@ -89,6 +93,15 @@ UNWATCHED_PACKAGES = ("IPython", "ipykernel", "ipywidgets", "comm", "traitlets",
 # Snapshots: what each watched module's attributes are
 
 
+def _wrapped_targets(value):
+    """(attribute, object) for each wrapper attribute of ``value`` (read past any ``__getattr__`` of its own)."""
+    for name in WRAPPED_ATTRIBUTES:
+        try:
+            yield name, object.__getattribute__(value, name)
+        except Exception:
+            continue
+
+
 def _callable_fingerprint(value, depth=0):
     """A string that changes when a function, class, method or module is replaced or rewritten.
 
@@ -116,11 +129,7 @@ def _callable_fingerprint(value, depth=0):
     if callable(value):
         parts = [f"object {id(value)}"]
         if depth < 2:
-            for name in WRAPPED_ATTRIBUTES:
-                try:
-                    target = object.__getattribute__(value, name)
-                except Exception:
-                    continue
+            for name, target in _wrapped_targets(value):
                 if isinstance(target, (types.FunctionType, types.MethodType)):
                     parts.append(f"{name}={_callable_fingerprint(target, depth + 1)}")
         return " ".join(parts)
@@ -128,8 +137,13 @@ def _callable_fingerprint(value, depth=0):
 
 
 def _data_fingerprint(value):
-    """Strict modules (the checks) count data too: simple values by value, the rest by identity."""
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+    """Strict modules (the checks) count data too: simple values by value, the rest by identity.
+
+    None (state set up later, e.g. a cache filled on first use) is not counted, as elsewhere.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, int, float, complex, str, bytes)):
         return f"{type(value).__name__} {value!r}"
     return f"{type(value).__name__} {id(value)}"
 
@@ -368,11 +382,7 @@ def unwrapped(value, depth=0):
     """Every object a wrapper stands for, the wrapper included (partial, tf.function, wraps, methods)."""
     found = [value]
     if depth < 4:
-        for name in WRAPPED_ATTRIBUTES:
-            try:
-                target = object.__getattribute__(value, name)
-            except Exception:
-                continue
+        for _, target in _wrapped_targets(value):
             if callable(target) and target is not value:
                 found.extend(unwrapped(target, depth + 1))
     return found
