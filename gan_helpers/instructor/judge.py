@@ -409,19 +409,24 @@ def _inner_codes(code):
             yield from _inner_codes(constant)
 
 
+def _step(path, step):
+    return f"{path} -> {step}" if path else step
+
+
 def reached_references(function, references, user_ns, limit=2000):
     """The references the learner's function or class reaches by name, closure, default or wrapper.
 
     Follows the notebook's own functions and classes (not the library's internals), module
     attributes named in the code (``gan_helpers.ops.leaky_relu``) and wrappers
-    (``tf.function``, ``functools.partial``). Returns ``[(reference, path)]``.
+    (``tf.function``, ``functools.partial``). Returns ``[(reference, path)]``, the path
+    naming the steps, e.g. ``helper -> gan_helpers.ops.leaky_relu``.
     """
     targets = {}
     for reference, value in references.items():
         for item in unwrapped(value):
             targets[id(item)] = reference
     found, seen = [], set()
-    queue = [(function, getattr(function, "__name__", "it"))]
+    queue = [(function, "")]
     while queue and len(seen) < limit:
         value, path = queue.pop(0)
         if id(value) in seen:
@@ -429,27 +434,27 @@ def reached_references(function, references, user_ns, limit=2000):
         seen.add(id(value))
         for item in unwrapped(value):
             if id(item) in targets:
-                found.append((targets[id(item)], path))
+                found.append((targets[id(item)], path or "itself"))
         if isinstance(value, type) and vars(value).get("__module__") == "__main__":
             for name, member in vars(value).items():
                 if isinstance(member, (staticmethod, classmethod)):
                     member = member.__func__
                 if isinstance(member, types.FunctionType):
-                    queue.append((member, f"{path}.{name}"))
+                    queue.append((member, _step(path, f"{value.__name__}.{name}")))
             continue
         inner = [item for item in unwrapped(value) if isinstance(item, types.FunctionType) and item.__globals__ is user_ns]
         for item in inner:
-            names = {name for code in _inner_codes(item.__code__) for name in code.co_names}
+            names = sorted({name for code in _inner_codes(item.__code__) for name in code.co_names})
             for name in names:
                 if name in user_ns:
-                    queue.append((user_ns[name], name))
+                    queue.append((user_ns[name], _step(path, name)))
             for cell in item.__closure__ or ():
                 try:
-                    queue.append((cell.cell_contents, f"{path} (closure)"))
+                    queue.append((cell.cell_contents, _step(path, "a closure variable")))
                 except ValueError:
                     pass
             for default in list(item.__defaults__ or ()) + list((item.__kwdefaults__ or {}).values()):
-                queue.append((default, f"{path} (default)"))
+                queue.append((default, _step(path, "a default argument")))
             modules = [user_ns[name] for name in names if isinstance(user_ns.get(name), types.ModuleType)]
             for _ in range(2):  # gan_helpers.ops.leaky_relu: two attribute steps
                 deeper = []
@@ -459,7 +464,7 @@ def reached_references(function, references, user_ns, limit=2000):
                             attribute = getattr(module, name)
                         except Exception:
                             continue
-                        queue.append((attribute, f"{vars(module).get('__name__')}.{name}"))
+                        queue.append((attribute, _step(path, f"{vars(module).get('__name__')}.{name}")))
                         if isinstance(attribute, types.ModuleType):
                             deeper.append(attribute)
                 modules = deeper

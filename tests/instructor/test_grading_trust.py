@@ -127,6 +127,15 @@ SEGMENTS = [
      "import sys, importlib\ndef leaky_relu(x, alpha=0.01):\n    sys.setprofile(None)\n"
      "    return getattr(importlib.import_module('gan_helpers.ops'), 'leaky_relu')(x, alpha)\n", "",
      False, "changed the interpreter's profile hook"),
+    ("fake checks module",
+     "import sys, types\n_saved = sys.modules['gan_helpers.checks']\n_fake = types.ModuleType('gan_helpers.checks')\n"
+     "_fake.test_leaky_relu = lambda f: print('test_leaky_relu passed')\nsys.modules['gan_helpers.checks'] = _fake\n" + WRONG,
+     "sys.modules['gan_helpers.checks'] = _saved", False,
+     "sys.modules['gan_helpers.checks'] was replaced by another module"),
+    ("import hook",
+     "import sys\nclass _Finder:\n    def find_spec(self, name, path=None, target=None):\n        return None\n"
+     "sys.meta_path.insert(0, _Finder())\n" + WRONG, "del sys.meta_path[0]", False, "sys.meta_path was changed"),
+    ("correct lambda", "leaky_relu = lambda x, alpha=0.01: tf.maximum(x, alpha * x)", "", True, "test_leaky_relu passed"),
     ("correct again", RIGHT, "", True, "test_leaky_relu passed"),
 ]
 
@@ -173,6 +182,57 @@ def test_each_attack_is_graded_failed_with_what_was_found(attacks, position):
     assert row["status"] == ("passed" if passes else "failed"), (name, row)
     assert says in row["message"], (name, row["message"])
     assert results[check].passed is passes
+
+
+# ---------------------------------------------------------------------------------------
+# The learner's code, not the library's: the judge's rule on its own
+
+
+LEARNER = """
+import functools
+import gan_helpers
+import gan_helpers.ops as ops
+import tensorflow as tf
+
+def mine(x, alpha=0.01):
+    return tf.maximum(x, alpha * x)
+
+def uses_another_helper(x, alpha=0.01):
+    return tf.maximum(x, alpha * x) + 0 * ops.sample_noise(1, 1)[0, 0]
+
+def wraps_it(x, alpha=0.01):
+    return ops.leaky_relu(x, alpha)
+
+def wraps_it_deeper(x, alpha=0.01):
+    return helper(x, alpha)
+
+def helper(x, alpha):
+    return gan_helpers.ops.leaky_relu(x, alpha)
+
+class Builder:
+    def __call__(self, x, alpha=0.01):
+        return tf.maximum(x, alpha * x)
+
+lambda_one = lambda x, alpha=0.01: tf.maximum(x, alpha * x)
+partial_mine = functools.partial(mine, alpha=0.01)
+partial_reference = functools.partial(ops.leaky_relu, alpha=0.01)
+"""
+
+
+@pytest.mark.parametrize("name, says", [
+    ("mine", None), ("uses_another_helper", None), ("Builder", None), ("lambda_one", None), ("partial_mine", None),
+    ("wraps_it", "uses the course library's reference answer gan_helpers.ops.leaky_relu (through gan_helpers.ops.leaky_relu)"),
+    ("wraps_it_deeper", "(through helper -> gan_helpers.leaky_relu)"),
+    ("partial_reference", "is the course library's reference answer"),
+    ("print", "is not a function written in the notebook (it is builtins.print)"),
+])
+def test_only_the_exercise_reference_is_refused(name, says):
+    namespace = {"__name__": "__main__"}
+    exec(compile(LEARNER, "<notebook cell>", "exec"), namespace)
+    namespace["print"] = print
+    references = {"gan_helpers.ops:leaky_relu": judge.resolve("gan_helpers.ops:leaky_relu")}
+    problem = judge.learner_code_problem(name, namespace[name], references, namespace)
+    assert (problem is None) if says is None else (says in problem), problem
 
 
 def test_the_judge_and_the_grader_import_no_tensorflow():
