@@ -191,7 +191,7 @@ def _library_checks():
     """
     folder = Path(__file__).resolve().parents[1] / "checks"
     names = set()
-    for path in folder.glob("*.py"):
+    for path in folder.rglob("*.py"):
         names.update(re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
     return frozenset(names)
 
@@ -369,12 +369,12 @@ class _NotebookRun:
             raise _KernelDied(index)
         return "timeout", seconds
 
-    def _grader_cell(self, client, trust, made, index):
+    def _grader_cell(self, client, trust, made, index, what="the check"):
         """Run a grader cell (record or judge); return its verdict payload."""
         cell, key, nonce = made
         status, seconds = self._execute(client, cell, index, store_history=False)
         if status == "timeout":
-            return {"passed": False, "message": f"timed out: the check ran longer than {seconds} s"}
+            return {"passed": False, "message": f"timed out: {what} ran longer than {seconds} s"}
         payload = trust.read(cell, key, nonce)
         trust.update(payload)
         return payload
@@ -396,7 +396,8 @@ class _NotebookRun:
         with client.setup_kernel(env=self.env):
             trust = _Trust(self.files) if self.judged else None
             if trust is not None:
-                recorded = self._grader_cell(client, trust, trust.record_cell(), -1)
+                recorded = self._grader_cell(client, trust, trust.record_cell(), -1,
+                                             what="importing the checks before the notebook's first cell")
                 if not recorded["passed"]:
                     trust.failure = recorded["message"]
             for index, cell in enumerate(self.notebook.cells):

@@ -14,7 +14,7 @@ from gan_helpers.instructor import judge
 from gan_helpers.instructor.references import EXERCISES
 
 CHECKS = Path(__file__).resolve().parents[2] / "gan_helpers" / "checks"
-LIBRARY_CHECKS = sorted({name for path in CHECKS.glob("*.py")
+LIBRARY_CHECKS = sorted({name for path in CHECKS.rglob("*.py")
                          for name in re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), re.MULTILINE)})
 
 
