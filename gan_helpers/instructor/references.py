@@ -40,7 +40,7 @@ EXERCISES = {
     "test_discriminator_loss": Exercise(("gan_helpers.losses:discriminator_loss",)),
     "test_generator_loss": Exercise(("gan_helpers.losses:generator_loss",)),
     "test_lsgan_loss": Exercise(("gan_helpers.losses:ls_discriminator_loss", "gan_helpers.losses:ls_generator_loss")),
-    "test_interpolate": Exercise(("gan_helpers.metrics:interpolate_noise",)),
+    "test_interpolate": Exercise(("gan_helpers.ops:interpolate_noise",)),
     "test_nearest_neighbours": Exercise(("gan_helpers.metrics:nearest_neighbours",)),
     "test_dc_discriminator": Exercise(("gan_helpers.models:dc_discriminator",)),
     "test_dc_generator": Exercise(("gan_helpers.models:dc_generator",)),
