@@ -230,8 +230,13 @@ _BATCH_NORM = ("without it, batch normalization normalises with its running aver
 def _training_hint(step, flags):
     left_out = [name for name, flag in zip(("G", "D"), flags) if not flag]
     calls = " and ".join(left_out)
-    return (f"the {step} calls {calls} without training=True: {_TRAINING}; {_BATCH_NORM}. (The check's models have a "
+    hint = (f"the {step} calls {calls} without training=True: {_TRAINING}; {_BATCH_NORM}. (The check's models have a "
             "batch norm layer each, like the DCGAN's.)")
+    if step == "G step" and not flags[1]:
+        hint += (" Setting D.trainable = False for the G step does the same in Keras 3: it puts D's batch norm in "
+                 "inference mode. It is not needed: the G step's gradient, taken with respect to "
+                 "G.trainable_variables, leaves D's weights alone.")
+    return hint
 
 
 def _mistakes():

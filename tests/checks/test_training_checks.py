@@ -204,26 +204,32 @@ def step(**mistake):
     return train_step
 
 
-def d_step_updates_g_too(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
+def d_move(D, G, D_solver, real_images, noise_d, variables=None):
+    """The right D half of a step (updating ``variables``, D's by default); returns d_loss."""
+    variables = D.trainable_variables if variables is None else variables
     with tf.GradientTape() as tape:
         d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    variables = D.trainable_variables + G.trainable_variables
     D_solver.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+    return d_loss
+
+
+def g_move(D, G, G_solver, noise_g, variables=None, loss=losses.generator_loss):
+    """The right G half of a step (updating ``variables``, G's by default); returns g_loss."""
+    variables = G.trainable_variables if variables is None else variables
     with tf.GradientTape() as tape:
-        g_loss = losses.generator_loss(D(G(noise_g, training=True), training=True))
-    G_solver.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
-    return d_loss, g_loss
+        g_loss = loss(D(G(noise_g, training=True), training=True))
+    G_solver.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
+    return g_loss
+
+
+def d_step_updates_g_too(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
+    d_loss = d_move(D, G, D_solver, real_images, noise_d, D.trainable_variables + G.trainable_variables)
+    return d_loss, g_move(D, G, G_solver, noise_g)
 
 
 def g_step_updates_d_too(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    D_solver.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
-    with tf.GradientTape() as tape:
-        g_loss = losses.generator_loss(D(G(noise_g, training=True), training=True))
-    variables = G.trainable_variables + D.trainable_variables
-    G_solver.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
-    return d_loss, g_loss
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    return d_loss, g_move(D, G, G_solver, noise_g, G.trainable_variables + D.trainable_variables)
 
 
 def swapped_optimizers(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
@@ -273,34 +279,33 @@ def no_training_flags(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
 
 
 def saturating(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    D_solver.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
-    with tf.GradientTape() as tape:
-        g_loss = tf.reduce_mean(tf.math.log(1.0 - tf.sigmoid(D(G(noise_g, training=True), training=True))))
-    G_solver.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
-    return d_loss, g_loss
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    minimax = lambda logits: tf.reduce_mean(tf.math.log(1.0 - tf.sigmoid(logits)))  # noqa: E731
+    return d_loss, g_move(D, G, G_solver, noise_g, loss=minimax)
 
 
 def minimax_as_minus_d_loss(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    D_solver.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
-    with tf.GradientTape() as tape:
-        g_loss = -losses.discriminator_loss(D(real_images, training=True), D(G(noise_g, training=True), training=True))
-    G_solver.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
-    return d_loss, g_loss
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    minus_d_loss = lambda logits: -losses.discriminator_loss(D(real_images, training=True), logits)  # noqa: E731
+    return d_loss, g_move(D, G, G_solver, noise_g, loss=minus_d_loss)
 
 
 def g_follows_d_loss(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    D_solver.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
     with tf.GradientTape() as tape:
         logits_fake = D(G(noise_g, training=True), training=True)
         g_loss = losses.generator_loss(logits_fake)
         wrong = losses.discriminator_loss(D(real_images, training=True), logits_fake)
     G_solver.apply_gradients(zip(tape.gradient(wrong, G.trainable_variables), G.trainable_variables))
+    return d_loss, g_loss
+
+
+def freezes_d_for_the_g_step(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
+    """The Keras 2 habit: D.trainable = False while G trains."""
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    D.trainable = False
+    g_loss = g_move(D, G, G_solver, noise_g)
+    D.trainable = True
     return d_loss, g_loss
 
 
@@ -315,24 +320,18 @@ def uses_the_notebooks_noise_size(D, G, D_solver, G_solver, real_images, noise_d
 
 
 def applies_d_twice(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    d_grads = tape.gradient(d_loss, D.trainable_variables)
-    D_solver.apply_gradients(zip(d_grads, D.trainable_variables))
-    D_solver.apply_gradients(zip(d_grads, D.trainable_variables))
-    with tf.GradientTape() as tape:
-        g_loss = losses.generator_loss(D(G(noise_g, training=True), training=True))
-    G_solver.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
-    return d_loss, g_loss
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    d_move(D, G, D_solver, real_images, noise_d)
+    return d_loss, g_move(D, G, G_solver, noise_g)
 
 
 def forgets_g_update(D, G, D_solver, G_solver, real_images, noise_d, noise_g):
-    with tf.GradientTape() as tape:
-        d_loss = losses.discriminator_loss(D(real_images, training=True), D(G(noise_d, training=True), training=True))
-    D_solver.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
-    with tf.GradientTape() as tape:
-        g_loss = losses.generator_loss(D(G(noise_g, training=True), training=True))
-    return d_loss, g_loss
+    d_loss = d_move(D, G, D_solver, real_images, noise_d)
+    return d_loss, generator_loss_only(D, G, noise_g)
+
+
+def generator_loss_only(D, G, noise_g):
+    return losses.generator_loss(D(G(noise_g, training=True), training=True))
 
 
 def returns(value):
@@ -363,6 +362,7 @@ STEP_MISTAKES = [
     (step(g_step_training=(False, False)), "the G step calls G and D without " + TRAINING),
     (step(g_step_training=(True, False)), "the G step calls D without " + TRAINING),
     (step(g_step_training=(False, True)), "the G step calls G without " + TRAINING),
+    (freezes_d_for_the_g_step, "the G step calls D without training=True.*Setting D.trainable = False for the G step"),
     (saturating, r"saturating \(minimax\) generator loss"),
     (minimax_as_minus_d_loss, r"the generator's loss is .*saturating \(minimax\) generator loss"),
     (g_follows_d_loss, "G's update follows the gradient of the discriminator's loss"),
