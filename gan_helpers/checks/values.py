@@ -2,7 +2,7 @@
 
 They live in ``gan_helpers/reference/checks.npz``, shipped with the package, and
 are recomputed from the reference implementations (``ops``, ``models``,
-``losses``) by one command::
+``losses``, and the compiled train step of ``training.run_a_gan``) by one command::
 
     python -m gan_helpers regenerate-checks            # rewrites the shipped file
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
