@@ -6,7 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, models, ops
+from gan_helpers import checks, losses, models, ops, training
+from gan_helpers.checks import dynamics
+from gan_helpers.checks import training as training_checks
 
 
 def right_nearest(queries, pool, k):
@@ -28,7 +30,11 @@ REFERENCES = {
     "test_dog_generator": (models.dog_generator,),
     "test_interpolate": (lambda z0, z1, steps: z0 + np.linspace(0, 1, steps)[:, None] * (z1 - z0),),
     "test_nearest_neighbours": (right_nearest,),
+    "test_get_solvers": (training.get_solvers,),
+    "test_train_step": (training_checks.reference_step,),
+    "test_xy_updates": (lambda *game: dynamics.iterates(*game), lambda *game: dynamics.iterates(*game, order="simultaneous")),
 }
+PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 
@@ -37,7 +43,7 @@ def test_the_reference_passes_with_one_line(name, capsys):
     getattr(checks, name)(*REFERENCES[name])
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
-    what = "all 32 neighbours right" if name == "test_nearest_neighbours" else "max relative error"
+    what = PASS_LINES.get(name, "max relative error")
     assert lines[0].startswith(f"{name} passed ({what}")
 
 
