@@ -892,6 +892,8 @@ class _Checkpoint:
         self.run_file = self.directory / "gan_run.json"
         self.samples_file = self.directory / "gan_samples.npz"
         self.good = []  # steps of the checkpoints known to be readable
+        self.written = None  # [step, epoch, step in epoch] of the last checkpoint written or restored
+        self.samples_written = None  # how many sample grids gan_samples.npz holds
 
     def resume(self, *, batch_size, noise_size, seed):
         """Restore the newest readable checkpoint: ``(history, seed, notes)`` (a fresh history when none).
@@ -906,6 +908,7 @@ class _Checkpoint:
         if step is None:
             return GanHistory(), seed, []
         self.good = [step]
+        self.written = self._progress()
         notes = [f"{skipped} Those steps are trained again."] if skipped else []
         saved, history = self._read_state(notes)
         for name, value in (("batch_size", batch_size), ("noise_size", noise_size)):
@@ -934,7 +937,22 @@ class _Checkpoint:
         return state.get("settings", {}), history
 
     def save(self, train_settings, history):
-        step = int(self.objects["step"].numpy())
+        progress = self._progress()
+        if progress != self.written:  # the end of a call right after an epoch's end saves nothing new
+            self._write_checkpoint(progress[0])
+            self.written = progress
+        _write_atomically(self.run_file, lambda file: file.write(
+            json.dumps({"settings": train_settings, "history": history.to_json()}).encode()))
+        if history.samples and len(history.samples) != self.samples_written:
+            steps = np.array([step for step, _ in history.samples])
+            images = np.stack([images for _, images in history.samples])
+            _write_atomically(self.samples_file, lambda file: np.savez(file, steps=steps, images=images))
+            self.samples_written = len(history.samples)
+
+    def _progress(self):
+        return [int(self.objects[name].numpy()) for name in ("step", "epoch", "step_in_epoch")]
+
+    def _write_checkpoint(self, step):
         self.checkpoint.write(str(self.directory / f"ckpt-{step}"))
         # Keep the newest two known to be good: written here, or the one resumed from.
         self.good = [*[good for good in self.good if good != step], step][-self.KEEP:]
@@ -942,12 +960,6 @@ class _Checkpoint:
             if old not in self.good:
                 for path in self.directory.glob(f"{Path(prefix).name}.*"):
                     path.unlink(missing_ok=True)
-        _write_atomically(self.run_file, lambda file: file.write(
-            json.dumps({"settings": train_settings, "history": history.to_json()}).encode()))
-        if history.samples:
-            steps = np.array([step for step, _ in history.samples])
-            images = np.stack([images for _, images in history.samples])
-            _write_atomically(self.samples_file, lambda file: np.savez(file, steps=steps, images=images))
 
 
 def _write_atomically(path, write):
