@@ -34,10 +34,12 @@ imports ``widgets`` at import time; ``widgets`` builds on the ``GanCallback`` de
 
 import dataclasses
 import inspect
+import itertools
 import json
 import math
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
@@ -342,6 +344,7 @@ class _Loop:
         self.fixed_noise = tf.random.stateless_uniform((NUM_SAMPLES, run.noise_size), seed=(feed.seed, 7),
                                                        minval=-1.0, maxval=1.0)
         self.window = self.steady = self.epoch_timer = None  # (time, step) pairs; see _logs, _images_per_sec
+        self.preparing, self.upcoming = ThreadPoolExecutor(max_workers=1), None
 
     def train(self):
         """Train until ``run.end_step`` or the last epoch; returns the history."""
@@ -363,6 +366,7 @@ class _Loop:
             self._read_back(check=False)
             self.history.stopped = "interrupted"
             self.history.message = f"Interrupted at step {self.history.steps_done}; the weights are kept."
+        self.preparing.shutdown(wait=False, cancel_futures=True)
         end = time.perf_counter()
         self.history.elapsed_s = seconds_before + (end - start)
         self.history.images_per_sec = self._images_per_sec(start, end)
@@ -373,12 +377,24 @@ class _Loop:
         return self.history
 
     def _batches(self):
-        """This epoch's ``(real, z_d, z_g)`` batches, less those a resumed run already trained on."""
-        skip = self.calls - self.epoch_start
-        dataset = self.run.strategy.experimental_distribute_dataset(self.feed.epoch(self.epoch, skip))
+        """This epoch's ``(real, z_d, z_g)`` batches, less those a resumed run already trained on.
+
+        The next epoch's pipeline is built, and its first batch drawn, in the background
+        meanwhile, so that a new epoch starts without waiting for either.
+        """
+        upcoming, self.upcoming = self.upcoming, None
+        spec, batches = upcoming.result() if upcoming else self._prepare(self.epoch, self.calls - self.epoch_start)
         if self.step.function is None:
-            self.run.train_step = self.step.compile(dataset.element_spec, capacity=self.read_every)
-        return dataset
+            self.run.train_step = self.step.compile(spec, capacity=self.read_every)
+        if self.epoch + 1 < self.run.num_epochs:
+            self.upcoming = self.preparing.submit(self._prepare, self.epoch + 1, 0)
+        return batches
+
+    def _prepare(self, epoch, skip):
+        dataset = self.run.strategy.experimental_distribute_dataset(self.feed.epoch(epoch, skip))
+        batches = iter(dataset)
+        first = next(batches, None)
+        return dataset.element_spec, itertools.chain([] if first is None else [first], batches)
 
     def _train_step(self, real, z_d, z_g):
         if self.calls >= self.run.end_step:
