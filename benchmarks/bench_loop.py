@@ -18,9 +18,15 @@
     For the MLP GAN of notebook 05 and the MNIST DCGAN of notebook 07
     (``models.dc_discriminator``, ``models.dc_generator``). The three run ``--repeats``
     times interleaved in one process (the order rotating from one repeat to the next),
-    so that each repeat gives a pair of ratios measured minutes apart at most:
+    so that each repeat gives a pair of ratios measured a minute apart at most:
     run_a_gan / bare and XLA / bare. The machine's noise swamps a single pair; the
     median of the paired ratios and their range say what holds.
+
+    Then the compiled steps alone, without a pipeline or a loop around them: the very
+    function ``run_a_gan`` trains with (``GanRun.train_step``, kept from a two-step call)
+    and the two bare steps, each called in bursts of ``steps / 10`` on one batch held in
+    memory, ``2 x --repeats`` times interleaved. Short bursts close together make these
+    pairs far less noisy, and they tell the step's own cost from the loop's.
 
 (b) **Per-epoch cost.** ``python -m gan_helpers train --data FOLDER --model dcgan
     --image-size 32 --print-every 2`` on a folder of 12,000 PNG pictures (the first
@@ -128,19 +134,56 @@ class Bare:
 
 
 class Library:
-    """``run_a_gan`` on fresh models each repeat, as a notebook calls it, without a display."""
+    """``run_a_gan`` as a notebook calls it, without a display; the same models every repeat."""
 
     def __init__(self, name, images, seed=0):
-        self.name, self.images, self.seed = name, images, seed
+        self.images, self.seed = images, seed
+        self.parts = build(name, seed)
 
     def images_per_sec(self):
-        D, G, D_solver, G_solver = build(self.name, self.seed)
-        history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+        history = training.run_a_gan(*self.parts, losses.discriminator_loss, losses.generator_loss,
                                      batch_size=BATCH_SIZE, num_epochs=1, dataset=self.images, seed=self.seed,
                                      verbose=False)
         if history.stopped != "completed":
             raise RuntimeError(f"run_a_gan stopped: {history.message}")
         return history.images_per_sec
+
+
+class Keep(training.GanCallback):
+    def on_train_begin(self, run):
+        self.run = run
+
+
+class StepsAlone:
+    """The compiled steps alone, called ``burst`` times in a row on one batch held in memory.
+
+    run_a_gan's is the very function it trains with (``GanRun.train_step``, taken from a
+    two-step call); no pipeline and no Python loop around either.
+    """
+
+    def __init__(self, name, images, burst):
+        shape = MODELS[name][2]
+        self.real = tf.reshape(tf.cast(images[:BATCH_SIZE], tf.float32) / 127.5 - 1.0, (-1, *shape))
+        z_d, z_g = (tf.random.uniform((BATCH_SIZE, NOISE_DIM), -1.0, 1.0) for _ in range(2))
+        keep, parts = Keep(), build(name, 0)
+        training.run_a_gan(*parts, losses.discriminator_loss, losses.generator_loss, batch_size=BATCH_SIZE,
+                           num_epochs=1, dataset=images[: 2 * BATCH_SIZE], seed=0, verbose=False, callbacks=[keep])
+        library, G = keep.run.train_step, parts[1]
+        bare, xla = (bare_step(*build(name, 0), jit_compile=jit) for jit in (False, True))
+        self.ways = {"run_a_gan": (lambda: library(self.real, z_d, z_g), lambda _: G.trainable_variables[-1].numpy()),
+                     "bare": (lambda: bare(self.real), lambda out: float(out[1])),
+                     "bare_xla": (lambda: xla(self.real), lambda out: float(out[1]))}
+        self.burst = burst
+        for way in self.ways:
+            self.images_per_sec(way)  # traced and warm
+
+    def images_per_sec(self, way):
+        call, wait = self.ways[way]
+        start = time.perf_counter()
+        for _ in range(self.burst):
+            out = call()
+        wait(out)
+        return self.burst * BATCH_SIZE / (time.perf_counter() - start)
 
 
 def spread(values):
@@ -149,22 +192,32 @@ def spread(values):
             "quartiles": [float(q) for q in np.percentile(values, [25, 75])] if len(values) > 1 else values * 2}
 
 
-def compare_steps(name, images, repeats):
-    """Interleaved repeats of the three ways; their speeds and the paired ratios."""
-    ways = {"run_a_gan": Library(name, images), "bare": Bare(name, images, jit_compile=False),
-            "bare_xla": Bare(name, images, jit_compile=True)}
-    order = list(ways)
-    speeds = {way: [] for way in ways}
+def interleaved(measures, repeats, label):
+    """``repeats`` rounds of every way (the order rotating), then the paired ratios to the bare step."""
+    order = list(measures)
+    speeds = {way: [] for way in order}
     for repeat in range(repeats):
         for way in order[repeat % 3:] + order[: repeat % 3]:
-            speeds[way].append(ways[way].images_per_sec())
-        print(f"  {name}, repeat {repeat + 1}/{repeats}: " +
+            speeds[way].append(measures[way]())
+        print(f"  {label}, repeat {repeat + 1}/{repeats}: " +
               ", ".join(f"{way} {speeds[way][-1]:,.0f}" for way in order) + " images/s", flush=True)
     library = [a / b for a, b in zip(speeds["run_a_gan"], speeds["bare"])]
     xla = [a / b for a, b in zip(speeds["bare_xla"], speeds["bare"])]
-    return {"steps_per_run": len(images) // BATCH_SIZE, "repeats": repeats, "images_per_sec": speeds,
-            "run_a_gan_over_bare": {"paired": library, **spread(library)},
+    return {"repeats": repeats, "images_per_sec": speeds, "run_a_gan_over_bare": {"paired": library, **spread(library)},
             "xla_over_bare": {"paired": xla, **spread(xla)}}
+
+
+def compare_steps(name, images, repeats, burst):
+    """The three ways, whole loops (fed by tf.data) and the compiled steps alone."""
+    loops = {"run_a_gan": Library(name, images).images_per_sec,
+             "bare": Bare(name, images, jit_compile=False).images_per_sec,
+             "bare_xla": Bare(name, images, jit_compile=True).images_per_sec}
+    whole = interleaved(loops, repeats, f"{name}, whole loops")
+    alone = StepsAlone(name, images, burst)
+    steps = interleaved({way: (lambda way=way: alone.images_per_sec(way)) for way in alone.ways}, 2 * repeats,
+                        f"{name}, steps alone")
+    return {"loops": {"steps_per_run": len(images) // BATCH_SIZE, **whole},
+            "steps_alone": {"burst": burst, **steps}}
 
 
 # ----------------------------------------------------------------------------
@@ -267,17 +320,21 @@ def markdown(results, command):
              "## (a) The step: run_a_gan and XLA against a bare tf.function step", "",
              "Median of the paired ratios (lowest to highest); images/s are medians of the repeats.", ""]
     rows = []
-    for name, steps in results["steps"].items():
-        speeds = steps["images_per_sec"]
-        rows.append([name, f"{steps['repeats']} x {steps['steps_per_run']}",
-                     *(f"{statistics.median(speeds[way]):,.0f}" for way in ("bare", "run_a_gan", "bare_xla")),
-                     _range(steps["run_a_gan_over_bare"]), _range(steps["xla_over_bare"])])
-    lines += [_common.markdown_table(["model", "repeats x steps", "bare step", "run_a_gan", "bare step, XLA",
+    for name, both in results["steps"].items():
+        for what, steps in (("whole loops", both["loops"]), ("steps alone", both["steps_alone"])):
+            speeds = steps["images_per_sec"]
+            size = (f"{steps['repeats']} x {steps['steps_per_run']} steps" if what == "whole loops"
+                    else f"{steps['repeats']} x bursts of {steps['burst']}")
+            rows.append([f"{name}, {what}", size,
+                         *(f"{statistics.median(speeds[way]):,.0f}" for way in ("bare", "run_a_gan", "bare_xla")),
+                         _range(steps["run_a_gan_over_bare"]), _range(steps["xla_over_bare"])])
+    lines += [_common.markdown_table(["model", "repeats", "bare step", "run_a_gan", "bare step, XLA",
                                       "run_a_gan / bare", "XLA / bare"], rows), ""]
-    for name, steps in results["steps"].items():
-        lines.append(f"- {name}: run_a_gan / bare paired ratios "
-                     f"{', '.join(f'{r:.2f}' for r in steps['run_a_gan_over_bare']['paired'])}; XLA / bare "
-                     f"{', '.join(f'{r:.2f}' for r in steps['xla_over_bare']['paired'])}.")
+    for name, both in results["steps"].items():
+        for what, steps in (("whole loops", both["loops"]), ("steps alone", both["steps_alone"])):
+            lines.append(f"- {name}, {what}: run_a_gan / bare paired ratios "
+                         f"{', '.join(f'{r:.2f}' for r in steps['run_a_gan_over_bare']['paired'])}; XLA / bare "
+                         f"{', '.join(f'{r:.2f}' for r in steps['xla_over_bare']['paired'])}.")
     e = results["epochs"]
     lines += ["", f"## (b) Per-epoch cost of `train --data FOLDER --model dcgan --image-size 32`", "",
               f"{e['pictures']:,} pictures (MNIST digits as 28x28 PNGs), {e['epochs_trained']} epochs, reports every "
@@ -315,7 +372,7 @@ def main(argv=None):
         for name in MODELS:
             print(f"(a) {name}: run_a_gan, bare step, bare step with XLA, {repeats} repeats ...", flush=True)
             images = x_train[: (steps[name] + WARMUP_STEPS) * BATCH_SIZE]
-            results["steps"][name] = compare_steps(name, images, repeats)
+            results["steps"][name] = compare_steps(name, images, repeats, burst=max(steps[name] // 10, 3))
     if args.only != "steps":
         print(f"(b) train --data FOLDER on {pictures:,} pictures, {epochs} epochs ...", flush=True)
         results["epochs"] = measure_epochs(pictures, epochs, print_every=2)

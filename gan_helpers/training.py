@@ -1,35 +1,29 @@
 """Training a GAN: ``get_solvers``, ``build_gan`` and ``run_a_gan`` first, the machinery under them below.
 
-``run_a_gan`` trains a discriminator ``D`` and a generator ``G`` the way notebook 05
-teaches (and the CS231n GAN assignment does): for every batch of real images, one
-discriminator update on real images and ``G(z)``, then one generator update on fresh
-noise, scored by the just-updated discriminator. What it adds to that loop:
+``run_a_gan`` trains ``D`` and ``G`` the way notebook 05 teaches (and the CS231n
+assignment does): per batch of real images, one discriminator update on real images and
+``G(z)``, then one generator update on fresh noise, scored by the just-updated ``D``.
+Around that loop it adds:
 
-- **Speed.** The whole step (both forward passes, both backward passes, both Adam
-  updates) is one ``tf.function`` traced once; the input signature has a ``None``
-  batch dimension, so the last, smaller batch of an epoch reuses the same graph.
-  Losses stay in a small ring buffer on the device and reach Python only every
-  ``print_every`` steps. Noise is drawn in the ``tf.data`` pipeline, in parallel with
-  training.
-- **A guard against divergence.** Inside the graph, an update is applied only when its
-  loss and gradients are finite; when the generator's half of a step fails, the
-  discriminator's half, already applied, is undone from a copy taken at the start of
-  the step. The first non-finite step freezes training, and Python stops at its next
-  read-back with a message naming the step and the likely causes. The models and
+- **Speed.** The whole step is one ``tf.function``, traced once (its batch dimension is
+  ``None``, so the smaller last batch of an epoch reuses it). Losses wait on the device
+  in a small ring buffer until every ``print_every`` steps; noise is drawn in the
+  ``tf.data`` pipeline, and the next epoch's pipeline is ready before it is needed.
+- **A guard against divergence.** An update is applied only when its loss and gradients
+  are finite; when the generator's half of a step fails, the discriminator's half is
+  undone from a copy taken at the start of the step. Training stops at the next
+  read-back with a message naming the step and the likely causes; the models and
   optimizers keep their state after the last finite step.
-- **Interrupts and checkpoints.** Ctrl-C (or the notebook's stop button) returns the
-  history so far, weights kept. With ``checkpoint_dir``, models, optimizers, progress and
-  history are saved at every epoch end and on stopping; calling ``run_a_gan`` again
-  resumes from the newest readable checkpoint and ends at the same total of epochs.
+- **Interrupts and checkpoints.** Ctrl-C returns the history so far, weights kept. With
+  ``checkpoint_dir``, everything is saved at every epoch's end and on stopping, and a
+  later call resumes from the newest checkpoint it can read.
 - **Scaling out.** ``strategy=`` takes a ``tf.distribute`` strategy: each replica trains
-  on its slice of the batch and the gradients are averaged, so one step matches
-  single-device training. On GPUs, ``build_gan`` builds the models in mixed precision;
-  ``run_a_gan`` then adds dynamic loss scaling.
+  on its slice of the batch and the gradients are averaged, so one step matches one
+  device. On GPUs ``build_gan`` builds in mixed precision; ``run_a_gan`` adds loss scaling.
 
-What it shows while it trains is the course's display from ``widgets`` (the live view
-in a notebook, plain text or a terminal bar elsewhere), chosen when the call starts:
-``callbacks`` are added to it, and ``verbose=False`` leaves it out. This module never
-imports ``widgets`` at import time; ``widgets`` builds on the ``GanCallback`` defined here.
+What it shows meanwhile is the course's display from ``widgets``, imported when a call
+starts (``widgets`` builds on the ``GanCallback`` defined here, never the reverse):
+``callbacks`` are added to it, ``verbose=False`` leaves it out.
 """
 
 import dataclasses
@@ -37,7 +31,6 @@ import inspect
 import itertools
 import json
 import math
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -399,16 +392,13 @@ class _Loop:
     def _train_step(self, real, z_d, z_g):
         if self.calls >= self.run.end_step:
             raise _Stop
-        if self.steady is None:
-            try:
-                self.step.function(real, z_d, z_g)
-            except NotImplementedError as error:
-                raise NotImplementedError(
-                    f"A model or loss function given to run_a_gan is not implemented yet ({error!r}): "
-                    "finish its exercise first.") from error
-            self.steady = self.window = (time.perf_counter(), self.calls + 1)
-        else:
+        try:
             self.step.function(real, z_d, z_g)
+        except NotImplementedError as error:
+            raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet "
+                                      f"({error!r}): finish its exercise first.") from error
+        if self.steady is None:
+            self.steady = self.window = (time.perf_counter(), self.calls + 1)
         self.calls += 1
 
     def _due(self):
@@ -833,17 +823,10 @@ class CheckpointError(ValueError):
         self.reason = reason
 
 
-CHECKPOINT_NAME = re.compile(r"^ckpt-(\d+)\.index$")
-
-
 def checkpoints(directory):
-    """``[(step, path prefix)]`` of the checkpoints in ``directory``, newest first."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    found = [(int(match.group(1)), str(directory / f"ckpt-{match.group(1)}"))
-             for match in (CHECKPOINT_NAME.match(path.name) for path in directory.iterdir()) if match]
-    return sorted(found, reverse=True)
+    """``[(step, path prefix)]`` of the checkpoints ``ckpt-<step>`` in ``directory``, newest first."""
+    return sorted(((int(path.stem[5:]), str(path.with_suffix(""))) for path in Path(directory).glob("ckpt-*.index")
+                   if path.stem[5:].isdigit()), reverse=True)
 
 
 def _steps(count):
@@ -1060,17 +1043,6 @@ def _resolve_strategy(strategy, models, solvers):
     return strategy
 
 
-def _input_shape(model):
-    """A model's input shape without the batch dimension, or None if not known yet."""
-    try:
-        shape = model.input_shape
-    except (AttributeError, ValueError):
-        return None
-    if isinstance(shape, list):
-        raise ValueError("The discriminator takes several inputs; run_a_gan needs one input: a batch of images.")
-    return tuple(shape[1:])
-
-
 def _image_shape(D, G, noise_size):
     """What D takes per image, checked against what G makes (and D built, if it builds on its first call)."""
     try:
@@ -1081,9 +1053,13 @@ def _image_shape(D, G, noise_size):
         raise ValueError(f"G could not turn noise of shape (batch, {noise_size}) into images: {error}\n"
                          f"Check noise_size (= {noise_size}) against the generator's noise_dim.") from None
     fake_shape = tuple(fake.shape[1:])
-    data_shape = _input_shape(D) or fake_shape
-    if None in data_shape:
-        data_shape = fake_shape
+    try:
+        declared = D.input_shape
+    except (AttributeError, ValueError):  # a subclassed D without an input shape
+        declared = None
+    if isinstance(declared, list):
+        raise ValueError("The discriminator takes several inputs; run_a_gan needs one input: a batch of images.")
+    data_shape = fake_shape if not declared or None in declared[1:] else tuple(declared[1:])
     if math.prod(data_shape) != math.prod(fake_shape):
         raise ValueError(f"G makes images of shape {fake_shape} but D takes inputs of shape {data_shape}; "
                          f"they must hold the same number of pixels.")
