@@ -62,7 +62,7 @@ def course_images_per_sec(images, steps, seed, learning_rate):
     D, G, D_solver, G_solver = course_gan(seed, learning_rate)
     history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
                                  batch_size=COURSE_BATCH, num_epochs=1, print_every=max(steps // 4, 1),
-                                 show_every=10**9, dataset=images[: steps * COURSE_BATCH], seed=seed, callbacks=[])
+                                 show_every=10**9, dataset=images[: steps * COURSE_BATCH], seed=seed, verbose=False)
     if history.stopped != "completed":
         raise RuntimeError(f"The course's DCGAN stopped: {history.message}")
     return history.images_per_sec
@@ -86,7 +86,8 @@ def train_course_for(budget_s, seed, learning_rate):
     D, G, D_solver, G_solver = course_gan(seed, learning_rate)
     history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
                                  batch_size=COURSE_BATCH, num_epochs=10**6, print_every=PRINT_EVERY,
-                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)])
+                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)],
+                                 verbose=False)
     if history.stopped == "nan":
         raise RuntimeError(f"The course's DCGAN diverged: {history.message}")
     steps_per_epoch = -(-MNIST_TRAIN_IMAGES // COURSE_BATCH)

@@ -35,7 +35,7 @@ def train_seconds(images, num_epochs, callbacks):
     D_solver, G_solver = get_solvers()
     start = time.perf_counter()
     run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=250, print_every=50,
-              batch_size=128, num_epochs=num_epochs, dataset=images, seed=0, callbacks=callbacks)
+              batch_size=128, num_epochs=num_epochs, dataset=images, seed=0, callbacks=callbacks, verbose=False)
     return time.perf_counter() - start
 
 

@@ -134,7 +134,7 @@ def compiled_images_per_sec(images, seed):
     D, G, D_solver, G_solver = build(seed)
     history = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=SHOW_EVERY,
                         print_every=PRINT_EVERY, batch_size=BATCH_SIZE, num_epochs=1, dataset=images, seed=seed,
-                        callbacks=[])
+                        verbose=False)
     return history.images_per_sec
 
 
@@ -175,7 +175,7 @@ def ten_epochs(quick, quick_steps, output_dir, suffix):
     start = time.perf_counter()
     history = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=SHOW_EVERY,
                         print_every=PRINT_EVERY, batch_size=BATCH_SIZE, num_epochs=num_epochs, dataset=images, seed=0,
-                        callbacks=[])
+                        verbose=False)
     seconds = time.perf_counter() - start
     steady = history.images_per_sec
     result = {"flops_per_image": flops_per_image, "steps": history.steps_done, "epochs": history.epochs_done,

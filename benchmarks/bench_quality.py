@@ -50,7 +50,8 @@ def train_course_model(make_D, make_G, d_loss, g_loss, budget_s, seed):
     keras.utils.set_random_seed(seed)
     D, G, D_solver, G_solver = training.build_gan(make_D, make_G)
     history = training.run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, num_epochs=10**6, print_every=PRINT_EVERY,
-                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)])
+                                 show_every=10**9, seed=seed, callbacks=[_common.Budget(start, budget_s)],
+                                 verbose=False)
     if history.stopped == "nan":
         raise RuntimeError(f"Training diverged: {history.message}")
     steps_per_epoch = -(-MNIST_TRAIN_IMAGES // BATCH_SIZE)  # the last batch of an epoch is smaller

@@ -72,7 +72,7 @@ def time_course_model(make_D, make_G, d_loss, g_loss, batch_size, steps, repeats
         data = images[: steps * batch_size].reshape((-1, *D.input_shape[1:]))
         history = training.run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, batch_size=batch_size, num_epochs=1,
                                      print_every=max(steps // 4, 1), show_every=10**9, dataset=data, seed=repeat,
-                                     callbacks=[])
+                                     verbose=False)
         speeds.append(history.images_per_sec)
     return statistics.median(speeds), D, G
 

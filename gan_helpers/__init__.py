@@ -21,7 +21,7 @@ _EXPORTS = {
         "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
     ],
-    "training": ["get_solvers", "build_gan", "run_a_gan", "default_callbacks", "gpu_available", "GanCallback",
+    "training": ["get_solvers", "build_gan", "run_a_gan", "gpu_available", "GanCallback",
                  "GanHistory"],
     "data": [
         "load_mnist", "mnist_dataset", "load_cifar10", "load_cifar10_images", "CIFAR10_CLASSES",

@@ -1,42 +1,38 @@
-"""Training a GAN: the two optimizers, one compiled train step, and the loop around it.
+"""Training a GAN: ``get_solvers``, ``build_gan`` and ``run_a_gan`` first, the machinery under them below.
 
-``run_a_gan`` trains a discriminator ``D`` and a generator ``G`` the way the CS231n
-GAN assignment does: for every batch of real images, one discriminator update on
-real images and ``G(z)``, then one generator update on fresh noise, scored by the
-just-updated discriminator. What it adds to the textbook loop:
+``run_a_gan`` trains ``D`` and ``G`` the way notebook 05 teaches (and the CS231n
+assignment does): per batch of real images, one discriminator update on real images and
+``G(z)``, then one generator update on fresh noise, scored by the just-updated ``D``.
+Around that loop it adds:
 
-- **Speed.** The whole step (both forward passes, both backward passes, both Adam
-  updates) is one ``tf.function`` traced once; the input signature has a ``None``
-  batch dimension, so the last, smaller batch of an epoch reuses the same graph.
-  Losses stay in a ``tf.Variable`` ring buffer on the device and reach Python only
-  every ``print_every`` steps. Noise is drawn in the ``tf.data`` pipeline, in
-  parallel with training.
-- **A guard against divergence.** Inside the graph, an update is applied only when
-  its loss and gradients are finite; when the generator's half of a step fails, the
-  discriminator's half, already applied, is undone from a copy taken at the start of
-  the step. The first non-finite step freezes training (no later update is applied
-  either), and Python stops at its next read-back with a message naming the step and
-  the likely causes. The models and optimizers keep their state after the last
-  finite step.
-- **Interrupts and checkpoints.** Ctrl-C (or the notebook's stop button) returns the
-  history so far, weights kept. With ``checkpoint_dir``, models, optimizers, progress
-  and history are saved at every epoch end and on stopping; calling ``run_a_gan``
-  again resumes where it stopped and ends at the same total number of epochs.
-- **Scaling out.** ``strategy=`` takes a ``tf.distribute`` strategy: each replica
-  trains on its slice of the batch and the gradients are averaged, so one step
-  matches single-device training. On GPUs, ``build_gan`` builds the models in mixed
-  precision; ``run_a_gan`` then adds dynamic loss scaling.
+- **Speed.** The whole step is one ``tf.function``, traced once (its batch dimension is
+  ``None``, so the smaller last batch of an epoch reuses it). Losses wait on the device
+  in a small ring buffer until every ``print_every`` steps; noise is drawn in the
+  ``tf.data`` pipeline, and the next epoch's pipeline is ready before it is needed.
+- **A guard against divergence.** An update is applied only when its loss and gradients
+  are finite; when the generator's half of a step fails, the discriminator's half is
+  undone from a copy taken at the start of the step. Training stops at the next
+  read-back with a message naming the step and the likely causes; the models and
+  optimizers keep their state after the last finite step.
+- **Interrupts and checkpoints.** Ctrl-C returns the history so far, weights kept. With
+  ``checkpoint_dir``, everything is saved at every epoch's end and on stopping, and a
+  later call resumes from the newest checkpoint it can read.
+- **Scaling out.** ``strategy=`` takes a ``tf.distribute`` strategy: each replica trains
+  on its slice of the batch and the gradients are averaged, so one step matches one
+  device. On GPUs ``build_gan`` builds in mixed precision; ``run_a_gan`` adds loss scaling.
 
-Nothing here draws anything: displays are callbacks (``GanCallback``), registered
-from above by ``viz`` or ``widgets`` through ``register_default_callbacks``.
+What it shows meanwhile is the course's display from ``widgets``, imported when a call
+starts (``widgets`` builds on the ``GanCallback`` defined here, never the reverse):
+``callbacks`` are added to it, ``verbose=False`` leaves it out.
 """
 
 import dataclasses
 import inspect
+import itertools
 import json
 import math
-import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
@@ -45,13 +41,16 @@ import tensorflow as tf
 
 from gan_helpers import settings
 from gan_helpers.data import load_mnist
+from gan_helpers.ops import scale_pixels
 
 NUM_SAMPLES = 16
 SUM = tf.distribute.ReduceOp.SUM
+# The loss buffer holds at most this many steps; a fuller one is read back early.
+MAX_UNREAD_STEPS = 1024
 
 
 # ----------------------------------------------------------------------------
-# Optimizers and building in the right place
+# What a notebook calls
 # ----------------------------------------------------------------------------
 
 
@@ -103,8 +102,84 @@ def build_gan(make_discriminator, make_generator, *, strategy=None, mixed_precis
     return D, G, D_solver, G_solver
 
 
+def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=250, print_every=50,
+              batch_size=128, num_epochs=10, noise_size=96, *, dataset=None, seed=None, callbacks=None,
+              verbose=True, checkpoint_dir=None, strategy=None):
+    """Train a GAN: per batch, one discriminator update, then one generator update.
+
+    Args:
+        D: discriminator, a ``keras.Model`` from images (B, ...) to logits (B, 1).
+        G: generator, a ``keras.Model`` from noise (B, noise_size) to images in [-1, 1].
+        D_solver, G_solver: two keras optimizers (``get_solvers()``).
+        discriminator_loss: ``f(logits_real, logits_fake)`` -> scalar (batch mean).
+        generator_loss: ``f(logits_fake)`` -> scalar (batch mean).
+            Both are the functions written in the notebooks, used unchanged;
+            logits reach them as float32 tensors of shape (B, 1).
+        show_every: generate sample images from fixed noise every this many steps.
+        print_every: read the losses back and report them every this many steps.
+        batch_size: real images per step (the last batch of an epoch may be smaller).
+        num_epochs: passes over the data set, counted over resumed calls.
+        noise_size: length of the noise vectors G takes.
+        dataset: None for MNIST (flat or 28x28x1, whichever D takes); a
+            ``tf.data.Dataset`` of image batches (or of ``(images, labels)``; used as
+            it is each epoch, shuffling included); or an array of images (N, ...),
+            shuffled each epoch. Images are floats in [-1, 1] (uint8 0..255 is rescaled).
+        seed: makes the data order, the noise and the sample noise reproducible.
+        callbacks: ``GanCallback``s called while training, after the display's own.
+        verbose: show the course's display (``widgets.default_display()``: the live
+            view in a notebook, plain text or a terminal bar elsewhere); False trains
+            silently. A display among ``callbacks`` replaces the default one.
+        checkpoint_dir: save models, optimizers, progress and history here at
+            every epoch end and when stopping; a later call with the same directory
+            resumes from the newest checkpoint it can read.
+        strategy: a ``tf.distribute`` strategy; D, G and both optimizers must have
+            been built in its scope (see ``build_gan``).
+
+    Returns:
+        a ``GanHistory``. In quick mode (``GAN_COURSE_QUICK``) at most
+        ``settings.QUICK_MAX_STEPS`` steps are trained per call.
+    """
+    _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=show_every,
+                     print_every=print_every, batch_size=batch_size, num_epochs=num_epochs, noise_size=noise_size)
+    strategy = _resolve_strategy(strategy, {"D": D, "G": G}, {"D_solver": D_solver, "G_solver": G_solver})
+    data_shape = _image_shape(D, G, noise_size)
+    with strategy.scope():
+        D_solver, G_solver = (_with_loss_scaling(solver, (D, G)) for solver in (D_solver, G_solver))
+    step = _TrainStep(D, G, D_solver, G_solver, discriminator_loss, generator_loss, strategy=strategy,
+                      data_shape=data_shape)
+
+    history, notes, checkpoint = GanHistory(), [], None
+    if checkpoint_dir is not None:
+        checkpoint = _Checkpoint(checkpoint_dir, D=D, G=G, D_solver=D_solver, G_solver=G_solver, step=step.step,
+                                 epoch=step.epoch, step_in_epoch=step.step_in_epoch)
+        history, seed, notes = checkpoint.resume(batch_size=batch_size, noise_size=noise_size, seed=seed)
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
+    feed = _DataFeed(dataset, data_shape, batch_size, noise_size, seed)
+
+    start_step, start_epoch = int(step.step.numpy()), int(step.epoch.numpy())
+    total_steps = None if feed.steps_per_epoch is None else feed.steps_per_epoch * num_epochs
+    end_step = math.inf if total_steps is None else total_steps
+    if settings.quick_mode() and end_step - start_step > settings.QUICK_MAX_STEPS:
+        end_step = start_step + settings.QUICK_MAX_STEPS
+        notes.append(f"Quick mode ({settings.QUICK_ENV} is set): this call stops after "
+                     f"{settings.QUICK_MAX_STEPS} steps.")
+    if start_epoch >= num_epochs:
+        if verbose:
+            print(f"The checkpoint in {checkpoint_dir} has finished all {num_epochs} epochs; nothing to train. "
+                  "Raise num_epochs to train on, or use a new checkpoint_dir.")
+        return history
+
+    run = GanRun(D=D, G=G, history=history, noise_size=noise_size, batch_size=batch_size, num_epochs=num_epochs,
+                 steps_per_epoch=feed.steps_per_epoch, total_steps=total_steps, start_step=start_step,
+                 end_step=end_step, print_every=print_every, show_every=show_every, strategy=strategy, notes=notes)
+    train_settings = {"batch_size": batch_size, "noise_size": noise_size, "seed": seed}
+    loop = _Loop(run, step, feed, _Callbacks(callbacks, verbose), checkpoint, train_settings)
+    return loop.train()
+
+
 # ----------------------------------------------------------------------------
-# History, run description and callbacks
+# What run_a_gan returns, and what its callbacks see
 # ----------------------------------------------------------------------------
 
 
@@ -113,7 +188,8 @@ class GanHistory:
     """What a call of ``run_a_gan`` did (cumulative over resumed calls).
 
     Attributes:
-        d_loss, g_loss: one float per applied step, in order.
+        d_loss, g_loss: one float per applied step, in order (NaN for steps whose
+            losses were lost with a damaged checkpoint).
         steps_done: number of steps applied (all calls, when resumed).
         epochs_done: number of complete epochs.
         samples: ``(step, images)`` pairs, images a numpy array (16, ...) in [-1, 1]
@@ -152,10 +228,11 @@ class GanRun:
     ``total_steps`` is the number of steps of all ``num_epochs`` (None while the
     data set's length is unknown); ``end_step`` is where this call will stop (less
     than ``total_steps`` in quick mode); ``start_step`` where it started (more than
-    0 when resumed from a checkpoint). ``train_step`` is the compiled step function,
-    set when the first epoch starts, so still None in ``on_train_begin`` (keep the
-    run and read it later: its ``experimental_get_tracing_count()`` tells how often
-    it was traced).
+    0 when resumed from a checkpoint). ``notes`` are sentences a display shows
+    before training (quick mode, a damaged checkpoint passed over). ``train_step``
+    is the compiled step function, set when the first epoch starts, so still None in
+    ``on_train_begin`` (keep the run and read it later: its
+    ``experimental_get_tracing_count()`` tells how often it was traced).
     """
 
     D: keras.Model
@@ -171,6 +248,7 @@ class GanRun:
     print_every: int
     show_every: int
     strategy: object
+    notes: list = dataclasses.field(default_factory=list)
     train_step: object = None
 
 
@@ -192,7 +270,11 @@ class GanCallback:
     - ``on_train_end(history)``: once, also after an interrupt or a non-finite loss.
 
     Raising ``KeyboardInterrupt`` in a callback stops training like Ctrl-C does.
+    A callback with ``is_display = True`` shows progress (``widgets``): given one,
+    ``run_a_gan`` adds no display of its own.
     """
+
+    is_display = False
 
     def on_train_begin(self, run):
         pass
@@ -210,71 +292,19 @@ class GanCallback:
         pass
 
 
-def format_seconds(seconds):
-    """'42s', '3m05s' or '1h02m' for a duration in seconds."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-class TextProgress(GanCallback):
-    """Plain-text progress: one line per ``print_every`` steps (losses, speed, time left)."""
-
-    def on_train_begin(self, run):
-        self.run = run
-        total = run.total_steps if run.total_steps is not None else "?"
-        resumed = f", resuming at step {run.start_step}" if run.start_step else ""
-        print(f"Training {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps "
-              f"of {run.batch_size} images ({total} steps{resumed}).")
-
-    def on_log(self, step, logs):
-        total = self.run.total_steps if self.run.total_steps is not None else "?"
-        left = "" if logs["seconds_left"] is None else f"  ~{format_seconds(logs['seconds_left'])} left"
-        print(f"step {step}/{total}  epoch {logs['epoch']}/{self.run.num_epochs}  "
-              f"D: {logs['d_loss']:.4f}  G: {logs['g_loss']:.4f}  "
-              f"{logs['images_per_sec']:,.0f} img/s{left}")
-
-    def on_train_end(self, history):
-        print(f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
-              f"{format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
-
-
-_default_callback_factory = None
-
-
-def register_default_callbacks(factory):
-    """Set what ``callbacks=None`` means: ``factory()`` returns a list of callbacks.
-
-    ``viz`` and ``widgets`` register their displays here when the package is
-    imported; ``None`` restores the plain ``TextProgress``.
-    """
-    global _default_callback_factory
-    if factory is not None and not callable(factory):
-        raise TypeError(f"register_default_callbacks needs a function returning callbacks, not {factory!r}.")
-    _default_callback_factory = factory
-
-
-def default_callbacks():
-    """The callbacks ``run_a_gan`` uses when given ``callbacks=None``."""
-    if _default_callback_factory is None:
-        from gan_helpers import widgets  # noqa: F401  registers the course's display
-    if _default_callback_factory is None:
-        return [TextProgress()]
-    return list(_default_callback_factory())
-
-
 class _Callbacks:
-    """Calls a method on every callback that has it."""
+    """The callbacks of a call, then the display; calls a method on each that has it."""
 
-    def __init__(self, callbacks):
+    def __init__(self, callbacks, verbose):
         if callbacks is None:
-            callbacks = default_callbacks()
+            callbacks = []
         elif not isinstance(callbacks, (list, tuple)):
             callbacks = [callbacks]
         self.callbacks = list(callbacks)
+        if verbose and not any(getattr(callback, "is_display", False) for callback in self.callbacks):
+            from gan_helpers import widgets  # the display; widgets builds on this module, never the reverse
+
+            self.callbacks += widgets.default_display()
 
     def __call__(self, method, *args):
         for callback in self.callbacks:
@@ -284,129 +314,196 @@ class _Callbacks:
 
 
 # ----------------------------------------------------------------------------
-# Checking what the student passed
+# The loop: epochs, read-backs, callbacks, timing, checkpoints
 # ----------------------------------------------------------------------------
 
 
-def _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_loss, **numbers):
-    for name, model, builder in (("D", D, "discriminator"), ("G", G, "generator")):
-        if not isinstance(model, keras.Model):
-            hint = ""
-            if callable(model) and not isinstance(model, type):
-                hint = f" This is the function that builds it: call it, {name} = {builder}()."
-            raise TypeError(f"{name} must be a keras.Model (e.g. {name} = {builder}()), not "
-                            f"{type(model).__name__}.{hint}")
-    if D is G:
-        raise ValueError("D and G are the same model; pass a discriminator and a generator.")
-    for name, solver in (("D_solver", D_solver), ("G_solver", G_solver)):
-        if not isinstance(solver, keras.optimizers.Optimizer):
-            raise TypeError(f"{name} must be a keras optimizer (see get_solvers()), not {type(solver).__name__}.")
-    if D_solver is G_solver:
-        raise ValueError("D_solver and G_solver are the same optimizer; each network needs its own: "
-                         "D_solver, G_solver = get_solvers().")
-    for name, function, arguments in (("discriminator_loss", discriminator_loss, "(logits_real, logits_fake)"),
-                                      ("generator_loss", generator_loss, "(logits_fake)")):
-        if not callable(function):
-            raise TypeError(f"{name} must be a function, not {type(function).__name__}.")
+class _Stop(Exception):
+    """Training ends before the last epoch: this call's last step is done, or a step was not finite."""
+
+
+class _Loop:
+    """The Python side of ``run_a_gan``: the loop of notebook 05 around the compiled step."""
+
+    def __init__(self, run, step, feed, callbacks, checkpoint, train_settings):
+        self.run, self.step, self.feed = run, step, feed
+        self.callbacks, self.checkpoint, self.train_settings = callbacks, checkpoint, train_settings
+        self.history = run.history
+        self.epoch = int(step.epoch.numpy())
+        self.calls = self.read_up_to = run.start_step
+        self.epoch_start = run.start_step - int(step.step_in_epoch.numpy())
+        steps_in_call = run.end_step - run.start_step
+        self.read_every = int(min(run.print_every, run.show_every, steps_in_call, MAX_UNREAD_STEPS))
+        self.fixed_noise = tf.random.stateless_uniform((NUM_SAMPLES, run.noise_size), seed=(feed.seed, 7),
+                                                       minval=-1.0, maxval=1.0)
+        self.window = self.steady = self.epoch_timer = None  # (time, step) pairs; see _logs, _images_per_sec
+        self.preparing, self.upcoming = ThreadPoolExecutor(max_workers=1), None
+
+    def train(self):
+        """Train until ``run.end_step`` or the last epoch; returns the history."""
+        start = time.perf_counter()
+        self.window, self.epoch_timer = (start, self.calls), start
+        seconds_before = self.history.elapsed_s
         try:
-            signature = inspect.signature(function)
-        except (TypeError, ValueError):  # some built-ins have none; they fail clearly enough later
-            continue
+            self.callbacks("on_train_begin", self.run)
+            self._samples()  # the first grid; on resuming, the grid at the step it resumes from
+            while self.epoch < self.run.num_epochs and self.calls < self.run.end_step:
+                for real, z_d, z_g in self._batches():
+                    self._train_step(real, z_d, z_g)
+                    if self._due():
+                        self._report()
+                self._end_epoch()
+        except _Stop:
+            pass
+        except KeyboardInterrupt:
+            self._read_back(check=False)
+            self.history.stopped = "interrupted"
+            self.history.message = f"Interrupted at step {self.history.steps_done}; the weights are kept."
+        self.preparing.shutdown(wait=False, cancel_futures=True)
+        end = time.perf_counter()
+        self.history.elapsed_s = seconds_before + (end - start)
+        self.history.images_per_sec = self._images_per_sec(start, end)
+        self._save()
+        if self.history.stopped == "completed":
+            self._samples()
+        self.callbacks("on_train_end", self.history)
+        return self.history
+
+    def _batches(self):
+        """This epoch's ``(real, z_d, z_g)`` batches, less those a resumed run already trained on.
+
+        The next epoch's pipeline is built, and its first batch drawn, in the background
+        meanwhile, so that a new epoch starts without waiting for either.
+        """
+        upcoming, self.upcoming = self.upcoming, None
+        spec, batches = upcoming.result() if upcoming else self._prepare(self.epoch, self.calls - self.epoch_start)
+        if self.step.function is None:
+            self.run.train_step = self.step.compile(spec, capacity=self.read_every)
+        if self.epoch + 1 < self.run.num_epochs:
+            self.upcoming = self.preparing.submit(self._prepare, self.epoch + 1, 0)
+        return batches
+
+    def _prepare(self, epoch, skip):
+        dataset = self.run.strategy.experimental_distribute_dataset(self.feed.epoch(epoch, skip))
+        batches = iter(dataset)
+        first = next(batches, None)
+        return dataset.element_spec, itertools.chain([] if first is None else [first], batches)
+
+    def _train_step(self, real, z_d, z_g):
+        if self.calls >= self.run.end_step:
+            raise _Stop
         try:
-            signature.bind(*[None] * arguments.count("logits"))
-        except TypeError:
-            raise TypeError(f"{name} must take {arguments.count('logits')} argument(s), {name}{arguments}, but "
-                            f"{getattr(function, '__name__', 'it')}{signature} does not. Were "
-                            "discriminator_loss and generator_loss passed in the wrong order?") from None
-    for name, value in numbers.items():
-        minimum = 0 if name == "num_epochs" else 1
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}.")
+            self.step.function(real, z_d, z_g)
+        except NotImplementedError as error:
+            raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet "
+                                      f"({error!r}): finish its exercise first.") from error
+        if self.steady is None:
+            self.steady = self.window = (time.perf_counter(), self.calls + 1)
+        self.calls += 1
+
+    def _due(self):
+        run = self.run
+        return (self.calls % run.print_every == 0 or self.calls % run.show_every == 0
+                or self.calls == run.end_step or self.calls - self.read_up_to >= self.read_every)
+
+    def _report(self):
+        """Read the losses back, then log and show samples as scheduled."""
+        self._read_back()
+        if self.calls % self.run.print_every == 0:
+            self.callbacks("on_log", self.calls, self._logs())
+        if self.calls % self.run.show_every == 0:
+            self._samples()
+
+    def _read_back(self, check=True):
+        """Move the losses since the last read-back into the history; ``_Stop`` once a step was not finite."""
+        d_losses, g_losses, step = self.step.read_losses(self.read_up_to)
+        self.history.d_loss.extend(d_losses)
+        self.history.g_loss.extend(g_losses)
+        self.history.steps_done = self.read_up_to = step
+        if check and bool(self.step.diverged.numpy()):
+            self.history.stopped = "nan"
+            self.history.message = _divergence_message(step + 1, self.epoch + 1, self.step.failure.numpy())
+            raise _Stop
+
+    def _samples(self):
+        step = self.history.steps_done
+        if self.history.samples and self.history.samples[-1][0] == step:
+            return
+        images = self.run.G(self.fixed_noise, training=False)  # eager: a few calls per run, not worth a trace
+        images = np.asarray(self.run.strategy.experimental_local_results(images)[0], dtype=np.float32)
+        self.history.samples.append((step, images))
+        self.callbacks("on_samples", step, images)
+
+    def _logs(self):
+        now = time.perf_counter()
+        since, from_step = self.window
+        self.window = (now, self.calls)
+        speed = (self.calls - from_step) * self.run.batch_size / max(now - since, 1e-9)
+        left = None
+        if math.isfinite(self.run.end_step) and speed > 0:
+            left = (self.run.end_step - self.calls) * self.run.batch_size / speed
+        return {"d_loss": self.history.d_loss[-1], "g_loss": self.history.g_loss[-1], "epoch": self.epoch + 1,
+                "images_per_sec": speed, "seconds_left": left}
+
+    def _images_per_sec(self, start, end):
+        if self.steady is not None and self.history.steps_done > self.steady[1]:
+            since, step = self.steady
+        else:
+            since, step = start, self.run.start_step
+        return max(self.history.steps_done - step, 0) * self.run.batch_size / max(end - since, 1e-9)
+
+    def _end_epoch(self):
+        self._read_back()
+        steps_in_epoch = self.history.steps_done - self.epoch_start
+        epoch_seconds = time.perf_counter() - self.epoch_timer
+        if self.feed.steps_per_epoch is None:
+            self.feed.steps_per_epoch = steps_in_epoch
+        self.epoch += 1
+        self.history.epochs_done = self.epoch
+        d_losses = self.history.d_loss[self.epoch_start:]
+        g_losses = self.history.g_loss[self.epoch_start:]
+        self.epoch_start = self.history.steps_done
+        self.epoch_timer = time.perf_counter()
+        logs = {"d_loss": float(np.mean(d_losses)) if d_losses else float("nan"),
+                "g_loss": float(np.mean(g_losses)) if g_losses else float("nan"),
+                "epoch": self.epoch, "step": self.history.steps_done,
+                "images_per_sec": steps_in_epoch * self.run.batch_size / max(epoch_seconds, 1e-9)}
+        self._save()
+        self.callbacks("on_epoch_end", self.epoch, logs)
+
+    def _save(self):
+        if self.checkpoint is not None:
+            self.step.epoch.assign(self.epoch)
+            self.step.step_in_epoch.assign(self.history.steps_done - self.epoch_start)
+            self.checkpoint.save(self.train_settings, self.history)
 
 
-def _tf_variable(variable):
-    return getattr(variable, "value", variable) if isinstance(variable, keras.Variable) else variable
+LIKELY_CAUSES = """Likely causes:
+  - the learning rate is too high: try get_solvers(learning_rate=1e-4);
+  - a hand-written loss takes the log of 0 (or divides by 0): use
+    tf.nn.sigmoid_cross_entropy_with_logits instead of tf.math.log(tf.sigmoid(...));
+  - the discriminator's output goes through a sigmoid before a log: D must return
+    logits (no activation on its last layer) and the loss works on logits;
+  - the real images are not scaled to [-1, 1]."""
 
 
-def _resolve_strategy(strategy, models, solvers):
-    """The strategy to train under, after checking everything was built in its scope."""
-    strategy = strategy or tf.distribute.get_strategy()
-    how_to = ("Build models and optimizers inside `with strategy.scope():` (or with "
-              "training.build_gan(..., strategy=strategy)) and pass the same strategy to run_a_gan.")
-    for name, model in models.items():
-        for variable in model.variables:
-            tf_variable = _tf_variable(variable)
-            if not strategy.extended.variable_created_in_scope(tf_variable):
-                owner = getattr(tf_variable, "_distribute_strategy", None)
-                if owner is not None:
-                    raise ValueError(f"{name} was built in the scope of a {type(owner).__name__} but run_a_gan "
-                                     f"got strategy={strategy!r}. Pass strategy=<that strategy>. {how_to}")
-                raise ValueError(f"{name} was built outside the scope of the {type(strategy).__name__} "
-                                 f"(variable {variable.path} is not mirrored). {how_to}")
-    for name, solver in solvers.items():
-        inner = getattr(solver, "inner_optimizer", solver)
-        owner = getattr(inner, "_distribution_strategy", strategy)
-        if owner is not strategy:
-            raise ValueError(f"{name} was created outside the scope of the {type(strategy).__name__}. {how_to}")
-    return strategy
-
-
-def _input_shape(model):
-    """A model's input shape without the batch dimension, or None if not known yet."""
-    try:
-        shape = model.input_shape
-    except (AttributeError, ValueError):
-        return None
-    if isinstance(shape, list):
-        raise ValueError("The discriminator takes several inputs; run_a_gan needs one input: a batch of images.")
-    return tuple(shape[1:])
-
-
-def _image_shapes(D, G, noise_size):
-    """``(data_shape, fake_shape)``: what D takes and what G makes, per image."""
-    try:
-        fake = G(tf.zeros((2, noise_size)), training=False)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise ValueError(f"G could not turn noise of shape (batch, {noise_size}) into images: {error}\n"
-                         f"Check noise_size (= {noise_size}) against the generator's noise_dim.") from None
-    fake_shape = tuple(fake.shape[1:])
-    data_shape = _input_shape(D) or fake_shape
-    if None in data_shape:
-        data_shape = fake_shape
-    if math.prod(data_shape) != math.prod(fake_shape):
-        raise ValueError(f"G makes images of shape {fake_shape} but D takes inputs of shape {data_shape}; "
-                         f"they must hold the same number of pixels.")
-    # One call also builds a D that creates its weights on its first call (a subclassed
-    # model without an input shape): its optimizer must know them before training.
-    try:
-        logits = D(tf.reshape(fake, (-1, *data_shape)), training=False)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise ValueError(f"D could not score a batch of images of shape {data_shape} (what G makes): "
-                         f"{error}") from None
-    if tuple(logits.shape) not in ((2, 1), (2,)):
-        raise ValueError(f"D must return one logit per image, shape (batch, 1); it returned shape "
-                         f"{tuple(logits.shape)} for a batch of 2. End D with a Dense(1) layer.")
-    return data_shape, fake_shape
-
-
-def _uses_float16(model):
-    layers = [model, *getattr(model, "layers", [])]
-    return any(getattr(layer, "compute_dtype", "float32") == "float16" for layer in layers)
-
-
-def _with_loss_scaling(solver, models):
-    """Wrap ``solver`` in dynamic loss scaling when a model computes in float16."""
-    if any(_uses_float16(model) for model in models) and not isinstance(solver, keras.optimizers.LossScaleOptimizer):
-        return keras.optimizers.LossScaleOptimizer(solver)
-    return solver
+def _divergence_message(step, epoch, failure):
+    d_loss, g_loss, d_grads_ok, g_grads_ok = (float(x) for x in failure)
+    if not math.isfinite(d_loss):
+        what = f"the discriminator loss is {d_loss}"
+    elif not d_grads_ok:
+        what = "the discriminator's gradients are not finite (the loss is)"
+    elif not math.isfinite(g_loss):
+        what = f"the generator loss is {g_loss}"
+    else:
+        what = "the generator's gradients are not finite (the loss is)"
+    return (f"Training stopped at step {step} (epoch {epoch}): {what}. Updates with non-finite values "
+            f"were not applied, so the models keep their last finite weights (from step {step - 1}).\n"
+            f"{LIKELY_CAUSES}")
 
 
 # ----------------------------------------------------------------------------
-# Data: per-epoch pipelines of (real images, noise for D, noise for G)
+# Feeding: per-epoch pipelines of (real images, noise for D, noise for G)
 # ----------------------------------------------------------------------------
 
 
@@ -416,11 +513,10 @@ class _DataFeed:
     ``real`` is float32 in [-1, 1] of shape (B, *data_shape). Arrays (MNIST
     included) are shuffled each epoch in an order that depends on ``(seed, epoch)``
     only, and batched by gathering rows, so no per-image work runs in Python or in a
-    shuffle buffer. ``z_d`` and ``z_g``
-    are uniform noise in [-1, 1] of shape (B, noise_size), drawn statelessly from
-    ``(seed, epoch, batch index)``: a resumed run draws the same noise as an
-    uninterrupted one, and every replica of a distributed run gets its own slice
-    of the same global batch.
+    shuffle buffer. ``z_d`` and ``z_g`` are uniform noise in [-1, 1] of shape
+    (B, noise_size), drawn statelessly from ``(seed, epoch, batch index)``: a resumed
+    run draws the same noise as an uninterrupted one, and every replica of a
+    distributed run gets its own slice of the same global batch.
     """
 
     def __init__(self, dataset, data_shape, batch_size, noise_size, seed):
@@ -437,9 +533,8 @@ class _DataFeed:
             if math.prod(self.data_shape) != 28 * 28:
                 raise ValueError(f"D takes images of shape {self.data_shape}, but MNIST images are 28x28. "
                                  "Pass your images with dataset=...")
-            dataset = load_mnist()[0][0]  # uint8 (60000, 28, 28), rescaled below
-            if settings.quick_mode():
-                dataset = dataset[: settings.QUICK_MAX_EXAMPLES]
+            images = load_mnist()[0][0]  # uint8 (60000, 28, 28), rescaled below
+            dataset = images[: settings.quick_limit(len(images))]
         if isinstance(dataset, tf.data.Dataset):
             dataset = self._images_only(dataset)
             if self._is_unbatched(dataset):
@@ -483,18 +578,16 @@ class _DataFeed:
     def _as_model_input(self, batches):
         """Batches cast to float32 in [-1, 1] (uint8 0..255 is rescaled) and shaped as D's input."""
         spec = batches.element_spec
-        dtype = spec.dtype
-        if not (dtype.is_floating or dtype == tf.uint8):
-            raise ValueError(f"dataset holds {dtype.name} images; give floats in [-1, 1] (or uint8 in 0..255).")
+        if not (spec.dtype.is_floating or spec.dtype == tf.uint8):
+            raise ValueError(f"dataset holds {spec.dtype.name} images; give floats in [-1, 1] (or uint8 in 0..255).")
         per_image = spec.shape[1:]
         if per_image.num_elements() is not None and per_image.num_elements() != math.prod(self.data_shape):
             raise ValueError(f"dataset images have shape {tuple(per_image)} but D takes {self.data_shape}.")
         data_shape = self.data_shape
 
         def to_model_input(batch):
-            if batch.dtype == tf.uint8:
-                batch = tf.cast(batch, tf.float32) / 127.5 - 1.0
-            return tf.reshape(tf.cast(batch, tf.float32), (-1, *data_shape))
+            batch = scale_pixels(batch) if batch.dtype == tf.uint8 else tf.cast(batch, tf.float32)
+            return tf.reshape(batch, (-1, *data_shape))
 
         return batches.map(to_model_input)
 
@@ -539,13 +632,17 @@ class _DataFeed:
 
 
 # ----------------------------------------------------------------------------
-# The compiled train step
+# The compiled train step, with its guard against non-finite values
 # ----------------------------------------------------------------------------
 
 
 def _all_finite(tensors):
     """True when no element of any tensor is NaN or infinite (one pass over each)."""
     return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]))
+
+
+def _tf_variable(variable):
+    return getattr(variable, "value", variable) if isinstance(variable, keras.Variable) else variable
 
 
 def _unique_variables(variables):
@@ -571,26 +668,27 @@ class _TrainStep:
     """One GAN training step as a single ``tf.function``, plus its on-device state.
 
     State (mirrored on every replica under a strategy):
-        step: number of applied steps (int64).
+        step: number of applied steps (int64); epoch, step_in_epoch: progress, for checkpoints.
         diverged: set at the first non-finite step; from then on steps do nothing.
-        losses: ring buffer (capacity, 2) of (d_loss, g_loss), slot ``step % capacity``.
+        losses: ring buffer (capacity, 2) of (d_loss, g_loss), slot ``step % capacity``,
+            made by ``compile`` as large as the loop lets it fill between read-backs.
         failure: (d_loss, g_loss, d_grads_finite, g_grads_finite) of the failing step.
         backup: a copy of what the step changes before its last check (D, D_solver,
             G's non-trainable variables), restored when the step is not finite.
     """
 
-    def __init__(self, D, G, D_solver, G_solver, discriminator_loss, generator_loss, *,
-                 strategy, data_shape, capacity):
+    def __init__(self, D, G, D_solver, G_solver, discriminator_loss, generator_loss, *, strategy, data_shape):
         self.D, self.G = D, G
         self.D_solver, self.G_solver = D_solver, G_solver
         self.discriminator_loss, self.generator_loss = discriminator_loss, generator_loss
         self.strategy = strategy
         self.data_shape = tuple(data_shape)
-        self.capacity = capacity
+        self.function = self.losses = None
         with strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_step")
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_epoch")
+            self.step_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_step_in_epoch")
             self.diverged = tf.Variable(False, trainable=False, name="gan_diverged")
-            self.losses = tf.Variable(tf.zeros((capacity, 2)), trainable=False, name="gan_losses")
             self.failure = tf.Variable(tf.zeros(4), trainable=False, name="gan_failure")
             for solver, model in ((D_solver, D), (G_solver, G)):
                 if not solver.built:
@@ -603,10 +701,14 @@ class _TrainStep:
             self.state = _unique_variables([*D.variables, *D_solver.variables, *G.non_trainable_variables])
             self.backup = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False, name="gan_backup")
                            for v in self.state]
-        self.function = None
 
-    def compile(self, element_spec):
-        """Trace-once ``tf.function`` for batches of ``element_spec`` (batch dim None)."""
+    def compile(self, element_spec, capacity):
+        """Trace-once ``tf.function`` for batches of ``element_spec`` (batch dim None).
+
+        ``capacity`` is the most steps the loop runs between two read-backs of the losses.
+        """
+        with self.strategy.scope():
+            self.losses = tf.Variable(tf.zeros((capacity, 2)), trainable=False, name="gan_losses")
         self.function = tf.function(self._step, input_signature=list(element_spec))
         return self.function
 
@@ -624,24 +726,22 @@ class _TrainStep:
     def _replica_update(self, compute_loss, batch, solver, variables, loss_name, model_name):
         """This replica's part of one network's update.
 
-        Returns the global loss (the mean over the whole batch), the gradients of
-        this replica's share of it (the optimizer sums them over replicas), and
-        whether every replica's gradients are finite.
+        Returns the global loss (the mean over the whole batch), whether every
+        replica's gradients are finite, and the gradients of this replica's share of
+        the loss (the optimizer sums them over replicas).
         """
         context = tf.distribute.get_replica_context()
         weight, has_data = self._replica_weight(batch)
+        scaling = isinstance(solver, keras.optimizers.LossScaleOptimizer)
         with tf.GradientTape() as tape:
             share = tf.where(has_data, compute_loss() * weight, 0.0)
-            scaled = solver.scale_loss(share) if isinstance(solver, keras.optimizers.LossScaleOptimizer) else share
+            scaled = solver.scale_loss(share) if scaling else share
         grads = tape.gradient(scaled, variables)
         if all(grad is None for grad in grads):
             raise ValueError(f"{loss_name} does not depend on {model_name}'s weights, so it cannot train "
                              f"{model_name}: compute it from the logits it is given, with TensorFlow operations "
                              "(not numpy).")
-        if isinstance(solver, keras.optimizers.LossScaleOptimizer):
-            grads_finite = tf.constant(True)  # overflow in float16 is the loss scaler's business
-        else:
-            grads_finite = _all_finite(grads)
+        grads_finite = tf.constant(True) if scaling else _all_finite(grads)  # float16 overflow: the scaler's job
         not_finite = context.all_reduce(SUM, 1.0 - tf.cast(grads_finite, tf.float32))
         return context.all_reduce(SUM, share), not_finite < 0.5, grads
 
@@ -663,26 +763,16 @@ class _TrainStep:
 
     def _apply(self, solver, grads, variables):
         """Apply per-replica gradients; the optimizer sums them over replicas."""
-
-        def apply(replica_grads):
-            solver.apply_gradients(zip(replica_grads, variables))
-
-        self.strategy.run(apply, args=(grads,))
+        self.strategy.run(lambda replica_grads: solver.apply_gradients(zip(replica_grads, variables)),
+                          args=(grads,))
 
     def _first(self, value):
         return self.strategy.experimental_local_results(value)[0]
 
-    def _save_state(self):
-        for copy, variable in zip(self.backup, self.state):
-            copy.assign(variable)
-
-    def _restore_state(self):
-        for copy, variable in zip(self.backup, self.state):
-            variable.assign(copy)
-
     def _step(self, real, z_d, z_g):
         def train():
-            self._save_state()
+            for copy, variable in zip(self.backup, self.state):
+                copy.assign(variable)
             d_loss, d_grads_ok, d_grads = self.strategy.run(self._discriminator_replica, args=(real, z_d))
             d_loss, d_grads_ok = self._first(d_loss), self._first(d_grads_ok)
             d_ok = tf.math.is_finite(d_loss) & d_grads_ok
@@ -691,9 +781,9 @@ class _TrainStep:
             g_loss, g_grads_ok, g_grads = self.strategy.run(self._generator_replica, args=(z_g,))
             g_loss, g_grads_ok = self._first(g_loss), self._first(g_grads_ok)
             ok = d_ok & tf.math.is_finite(g_loss) & g_grads_ok
-            tf.cond(ok, lambda: self._apply(self.G_solver, g_grads, self.G.trainable_variables), self._restore_state)
+            tf.cond(ok, lambda: self._apply(self.G_solver, g_grads, self.G.trainable_variables), restore)
 
-            slot = self.step % self.capacity
+            slot = self.step % self.losses.shape[0]
             self.losses.assign(tf.tensor_scatter_nd_update(self.losses, [[slot]], [tf.stack([d_loss, g_loss])]))
             self.failure.assign(tf.where(
                 ok, self.failure, tf.stack([d_loss, g_loss, tf.cast(d_grads_ok, tf.float32),
@@ -701,16 +791,22 @@ class _TrainStep:
             self.step.assign_add(tf.cast(ok, tf.int64))
             self.diverged.assign(tf.logical_not(ok))
 
+        def restore():
+            for copy, variable in zip(self.backup, self.state):
+                variable.assign(copy)
+
         tf.cond(self.diverged, lambda: None, train)
 
     def read_losses(self, first_step):
         """Losses of steps ``first_step .. step-1`` (0-based) as two lists, and the step count."""
         step = int(self.step.numpy())
         count = step - first_step
-        if count > self.capacity:
+        if count == 0:
+            return [], [], step
+        capacity = self.losses.shape[0]
+        if count > capacity:
             raise RuntimeError("Internal error: the loss buffer overflowed between two read-backs.")
-        slots = [(first_step + i) % self.capacity for i in range(count)]
-        values = self.losses.numpy()[slots] if slots else np.zeros((0, 2), np.float32)
+        values = self.losses.numpy()[[(first_step + i) % capacity for i in range(count)]]
         return values[:, 0].tolist(), values[:, 1].tolist(), step
 
 
@@ -719,343 +815,273 @@ class _TrainStep:
 # ----------------------------------------------------------------------------
 
 
-class _Checkpoint:
-    """Models, optimizers and progress in a ``tf.train.Checkpoint``; history beside it.
+class CheckpointError(ValueError):
+    """No checkpoint in a folder can be restored. ``reason`` says why; the message adds what to do."""
 
-    ``directory`` holds the TensorFlow checkpoint files (the last two kept),
-    ``gan_run.json`` (history and settings) and ``gan_samples.npz`` (sample grids).
+    def __init__(self, reason, advice=""):
+        super().__init__(f"{reason} {advice}".strip())
+        self.reason = reason
+
+
+def checkpoints(directory):
+    """``[(step, path prefix)]`` of the checkpoints ``ckpt-<step>`` in ``directory``, newest first."""
+    return sorted(((int(path.stem[5:]), str(path.with_suffix(""))) for path in Path(directory).glob("ckpt-*.index")
+                   if path.stem[5:].isdigit()), reverse=True)
+
+
+def _steps(count):
+    return f"{count} step" + ("" if count == 1 else "s")
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+def restore_newest(directory, **objects):
+    """Restore ``objects`` (models, optimizers, variables) from the newest readable checkpoint.
+
+    A checkpoint that is truncated or otherwise damaged (a crash or a full disk while
+    saving) is passed over for the next older one: it loses only itself. Returns
+    ``(step, skipped)``: the step of the checkpoint restored (None when the folder
+    holds none) and a sentence naming the newer ones passed over and how many steps
+    older the one restored is ('' when none was). Raises ``CheckpointError`` when none
+    can be restored.
+    """
+    failures = []
+    for step, prefix in checkpoints(directory):
+        try:  # every object given must be found; the checkpoint may hold more (the generator alone is restored)
+            tf.train.Checkpoint(**objects).read(prefix).expect_partial().assert_existing_objects_matched()
+        except Exception as error:  # truncated files, missing shards, other models: TensorFlow raises many kinds
+            failures.append((step, f"{Path(prefix).name} ({_first_line(error)})", error))
+            continue
+        skipped = ""
+        if failures:
+            skipped = (f"The newest checkpoint in {directory} is unreadable: {', '.join(n for _, n, _ in failures)}. "
+                       f"Using the one of step {step} instead, {_steps(failures[0][0] - step)} older.")
+        return step, skipped
+    if not failures:
+        left = [path.name for path in Path(directory).glob("*") if path.name.startswith(("ckpt-", "checkpoint", "gan_"))]
+        if left:
+            raise CheckpointError(f"The checkpoint in {directory} is unreadable: it holds {', '.join(sorted(left))} "
+                                  "but no complete checkpoint (ckpt-<step>.index and its data).")
+        return None, ""
+    mismatch = next((error for *_, error in failures if isinstance(error, (AssertionError, ValueError))), None)
+    if mismatch is not None:
+        raise CheckpointError(f"The checkpoint in {directory} was saved for other models or optimizers and cannot "
+                              f"be restored into these ({_first_line(mismatch)}).")
+    raise CheckpointError(f"The checkpoint in {directory} is unreadable: {', '.join(n for _, n, _ in failures)}.")
+
+
+class _Checkpoint:
+    """Models, optimizers and progress in TensorFlow checkpoints; history beside them.
+
+    ``directory`` holds ``ckpt-<step>`` checkpoints (the newest two kept), ``gan_run.json``
+    (history and settings) and ``gan_samples.npz`` (sample grids), each written whole
+    or not at all.
     """
 
-    def __init__(self, directory, *, D, G, D_solver, G_solver, step, epoch, step_in_epoch):
+    KEEP = 2
+
+    def __init__(self, directory, **objects):
         self.directory = Path(directory).expanduser()
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.checkpoint = tf.train.Checkpoint(D=D, G=G, D_solver=D_solver, G_solver=G_solver, step=step,
-                                              epoch=epoch, step_in_epoch=step_in_epoch)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.directory), max_to_keep=2)
+        self.objects = objects
+        self.checkpoint = tf.train.Checkpoint(**objects)
         self.run_file = self.directory / "gan_run.json"
         self.samples_file = self.directory / "gan_samples.npz"
+        self.good = []  # steps of the checkpoints known to be readable
+        self.written = None  # [step, epoch, step in epoch] of the last checkpoint written or restored
+        self.samples_written = None  # how many sample grids gan_samples.npz holds
 
-    def restore(self):
-        """``(settings, history)`` of the saved run, or None when there is none."""
-        path = self.manager.latest_checkpoint
-        if path is None:
-            return None
+    def resume(self, *, batch_size, noise_size, seed):
+        """Restore the newest readable checkpoint: ``(history, seed, notes)`` (a fresh history when none).
+
+        Raises ``ValueError`` for a checkpoint made with another batch or noise size,
+        ``CheckpointError`` when none can be restored.
+        """
         try:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-        except (ValueError, AssertionError, tf.errors.OpError) as error:
-            raise ValueError(f"The checkpoint in {self.directory} was saved for other models or optimizers "
-                             f"and cannot be restored into these ({error}). Use another checkpoint_dir, or "
-                             "delete this one to start over.") from None
-        state = json.loads(self.run_file.read_text()) if self.run_file.is_file() else {}
-        history = GanHistory.from_json(state.get("history", {}))
-        history.samples = self._read_samples()
+            step, skipped = restore_newest(self.directory, **self.objects)
+        except CheckpointError as error:
+            raise CheckpointError(error.reason, "Use another checkpoint_dir, or delete this one to start over.") from None
+        if step is None:
+            return GanHistory(), seed, []
+        self.good = [step]
+        self.written = self._progress()
+        notes = [f"{skipped} Those steps are trained again."] if skipped else []
+        saved, history = self._read_state(notes)
+        for name, value in (("batch_size", batch_size), ("noise_size", noise_size)):
+            if name in saved and saved[name] != value:
+                raise ValueError(f"The checkpoint in {self.directory} was trained with {name}={saved[name]}, not "
+                                 f"{value}. Pass {name}={saved[name]} to resume, or use a new checkpoint_dir.")
+        history = _history_at(history, step)
+        history.epochs_done = int(self.objects["epoch"].numpy())
+        return history, saved.get("seed", seed), notes
+
+    def _read_state(self, notes):
+        """``(settings, history)`` from the files beside the checkpoints; what cannot be read is noted."""
+        try:
+            state = json.loads(self.run_file.read_text()) if self.run_file.is_file() else {}
+            history = GanHistory.from_json(state.get("history", {}))
+        except (ValueError, TypeError, OSError) as error:
+            notes.append(f"{self.run_file} is unreadable ({_first_line(error)}): the losses before this call "
+                         "are lost (NaN in the history); the weights are not.")
+            state, history = {}, GanHistory()
+        try:
+            if self.samples_file.is_file():
+                with np.load(self.samples_file) as saved:
+                    history.samples = [(int(step), saved["images"][i]) for i, step in enumerate(saved["steps"])]
+        except (ValueError, KeyError, OSError, EOFError) as error:
+            notes.append(f"{self.samples_file} is unreadable ({_first_line(error)}): earlier sample grids are lost.")
         return state.get("settings", {}), history
 
-    def _read_samples(self):
-        if not self.samples_file.is_file():
-            return []
-        with np.load(self.samples_file) as saved:
-            return [(int(step), saved["images"][i]) for i, step in enumerate(saved["steps"])]
-
-    def save(self, settings, history):
-        self.manager.save(checkpoint_number=int(self.checkpoint.step.numpy()))
-        state = {"settings": settings, "history": history.to_json()}
-        _write_atomically(self.run_file, json.dumps(state).encode())
-        if history.samples:
+    def save(self, train_settings, history):
+        progress = self._progress()
+        if progress != self.written:  # the end of a call right after an epoch's end saves nothing new
+            self._write_checkpoint(progress[0])
+            self.written = progress
+        _write_atomically(self.run_file, lambda file: file.write(
+            json.dumps({"settings": train_settings, "history": history.to_json()}).encode()))
+        if history.samples and len(history.samples) != self.samples_written:
             steps = np.array([step for step, _ in history.samples])
             images = np.stack([images for _, images in history.samples])
-            temporary = self.samples_file.with_suffix(".tmp.npz")
-            np.savez_compressed(temporary, steps=steps, images=images)
-            os.replace(temporary, self.samples_file)
+            _write_atomically(self.samples_file, lambda file: np.savez(file, steps=steps, images=images))
+            self.samples_written = len(history.samples)
+
+    def _progress(self):
+        return [int(self.objects[name].numpy()) for name in ("step", "epoch", "step_in_epoch")]
+
+    def _write_checkpoint(self, step):
+        self.checkpoint.write(str(self.directory / f"ckpt-{step}"))
+        # Keep the newest two known to be good: written here, or the one resumed from.
+        self.good = [*[good for good in self.good if good != step], step][-self.KEEP:]
+        for old, prefix in checkpoints(self.directory):
+            if old not in self.good:
+                for path in self.directory.glob(f"{Path(prefix).name}.*"):
+                    path.unlink(missing_ok=True)
 
 
-def _write_atomically(path, data):
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+def _write_atomically(path, write):
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as file:
+        write(file)
+    temporary.replace(path)
 
 
-# ----------------------------------------------------------------------------
-# The loop
-# ----------------------------------------------------------------------------
-
-
-LIKELY_CAUSES = """Likely causes:
-  - the learning rate is too high: try get_solvers(learning_rate=1e-4);
-  - a hand-written loss takes the log of 0 (or divides by 0): use
-    tf.nn.sigmoid_cross_entropy_with_logits instead of tf.math.log(tf.sigmoid(...));
-  - the discriminator's output goes through a sigmoid before a log: D must return
-    logits (no activation on its last layer) and the loss works on logits;
-  - the real images are not scaled to [-1, 1]."""
-
-
-def _divergence_message(step, epoch, failure):
-    d_loss, g_loss, d_grads_ok, g_grads_ok = (float(x) for x in failure)
-    if not math.isfinite(d_loss):
-        what = f"the discriminator loss is {d_loss}"
-    elif not d_grads_ok:
-        what = "the discriminator's gradients are not finite (the loss is)"
-    elif not math.isfinite(g_loss):
-        what = f"the generator loss is {g_loss}"
-    else:
-        what = "the generator's gradients are not finite (the loss is)"
-    return (f"Training stopped at step {step} (epoch {epoch}): {what}. Updates with non-finite values "
-            f"were not applied, so the models keep their last finite weights (from step {step - 1}).\n"
-            f"{LIKELY_CAUSES}")
-
-
-class _Loop:
-    """The Python side of training: epochs, read-backs, callbacks, timing, checkpoints."""
-
-    def __init__(self, run, step, feed, callbacks, checkpoint, settings, start_epoch, skip):
-        self.run, self.step, self.feed = run, step, feed
-        self.callbacks, self.checkpoint, self.settings = callbacks, checkpoint, settings
-        self.history = run.history
-        self.epoch = start_epoch
-        self.skip = skip
-        self.calls = run.start_step
-        self.read_up_to = run.start_step
-        self.epoch_start = run.start_step - skip
-        self.seconds_before = self.history.elapsed_s
-        self.fixed_noise = tf.random.stateless_uniform((NUM_SAMPLES, run.noise_size), seed=(feed.seed, 7),
-                                                       minval=-1.0, maxval=1.0)
-        # Eager: a few calls per run, not worth a trace (and a new tf.function per call of
-        # run_a_gan would set off TensorFlow's retracing warning after a few calls).
-        self.sample_function = lambda z: run.G(z, training=False)
-        self.window = None  # (time, step) where the current logging window began
-        self.steady = None  # (time, step) after the first (compiling) step
-        self.epoch_timer = None
-
-    def train(self):
-        """Train until ``run.end_step`` or the last epoch; returns the history."""
-        start = time.perf_counter()
-        self.window = (start, self.calls)
-        self.epoch_timer = start
-        try:
-            self.callbacks("on_train_begin", self.run)
-            self._samples()  # the first grid; on resuming, the grid at the step it resumes from
-            while self.epoch < self.run.num_epochs and self.calls < self.run.end_step:
-                if not self._train_epoch():
-                    break
-        except KeyboardInterrupt:
-            self._read_back()
-            self.history.stopped = "interrupted"
-            self.history.message = f"Interrupted at step {self.history.steps_done}; the weights are kept."
-            print(self.history.message)
-        end = time.perf_counter()
-        self.history.elapsed_s = self.seconds_before + (end - start)
-        self.history.images_per_sec = self._images_per_sec(start, end)
-        self._save()
-        if self.history.stopped == "nan":
-            print(self.history.message)
-        elif self.history.stopped == "completed":
-            self._samples()
-        self.callbacks("on_train_end", self.history)
-        return self.history
-
-    def _train_epoch(self):
-        """One epoch, or up to the end step; True when the epoch completed."""
-        run = self.run
-        losses_from = len(self.history.d_loss)
-        dataset = run.strategy.experimental_distribute_dataset(self.feed.epoch(self.epoch, self.skip))
-        if self.step.function is None:
-            run.train_step = self.step.compile(dataset.element_spec)
-        for real, z_d, z_g in dataset:
-            if self.calls >= run.end_step:
-                return False
-            self._call_step(real, z_d, z_g)
-            due = (self.calls % run.print_every == 0 or self.calls % run.show_every == 0
-                   or self.calls == run.end_step)
-            if due and not self._report():
-                return False
-        if not self._read_back():
-            return False
-        self._end_epoch(losses_from)
-        return True
-
-    def _call_step(self, real, z_d, z_g):
-        if self.steady is not None:
-            self.step.function(real, z_d, z_g)
-        else:
-            try:
-                self.step.function(real, z_d, z_g)
-            except NotImplementedError as error:
-                raise NotImplementedError(
-                    f"A model or loss function given to run_a_gan is not implemented yet ({error!r}): "
-                    "finish its exercise first.") from error
-            self.steady = self.window = (time.perf_counter(), self.calls + 1)
-        self.calls += 1
-
-    def _read_back(self):
-        """Move the losses since the last read-back into the history; False once training diverged."""
-        d_losses, g_losses, step = self.step.read_losses(self.read_up_to)
-        self.history.d_loss.extend(d_losses)
-        self.history.g_loss.extend(g_losses)
-        self.history.steps_done = self.read_up_to = step
-        if bool(self.step.diverged.numpy()):
-            self.history.stopped = "nan"
-            self.history.message = _divergence_message(step + 1, self.epoch + 1, self.step.failure.numpy())
-            return False
-        return True
-
-    def _report(self):
-        """Read back, then log and show samples as scheduled; False when training must stop."""
-        if not self._read_back():
-            return False
-        if self.calls % self.run.print_every == 0:
-            self.callbacks("on_log", self.calls, self._logs())
-        if self.calls % self.run.show_every == 0:
-            self._samples()
-        return True
-
-    def _samples(self):
-        step = self.history.steps_done
-        if self.history.samples and self.history.samples[-1][0] == step:
-            return
-        images = self.sample_function(self.fixed_noise)
-        images = np.asarray(self.run.strategy.experimental_local_results(images)[0], dtype=np.float32)
-        self.history.samples.append((step, images))
-        self.callbacks("on_samples", step, images)
-
-    def _logs(self):
-        now = time.perf_counter()
-        since, from_step = self.window
-        self.window = (now, self.calls)
-        speed = (self.calls - from_step) * self.run.batch_size / max(now - since, 1e-9)
-        left = None
-        if math.isfinite(self.run.end_step) and speed > 0:
-            left = (self.run.end_step - self.calls) * self.run.batch_size / speed
-        return {"d_loss": self.history.d_loss[-1], "g_loss": self.history.g_loss[-1], "epoch": self.epoch + 1,
-                "images_per_sec": speed, "seconds_left": left}
-
-    def _images_per_sec(self, start, end):
-        if self.steady is not None and self.history.steps_done > self.steady[1]:
-            since, step = self.steady
-        else:
-            since, step = start, self.run.start_step
-        return max(self.history.steps_done - step, 0) * self.run.batch_size / max(end - since, 1e-9)
-
-    def _end_epoch(self, losses_from):
-        steps_in_epoch = self.history.steps_done - self.epoch_start
-        epoch_seconds = time.perf_counter() - self.epoch_timer
-        self.epoch += 1
-        self.skip = 0
-        self.history.epochs_done = self.epoch
-        if self.feed.steps_per_epoch is None:
-            self.feed.steps_per_epoch = steps_in_epoch
-        self.epoch_start = self.history.steps_done
-        self.epoch_timer = time.perf_counter()
-        d_losses, g_losses = self.history.d_loss[losses_from:], self.history.g_loss[losses_from:]
-        logs = {"d_loss": float(np.mean(d_losses)) if d_losses else float("nan"),
-                "g_loss": float(np.mean(g_losses)) if g_losses else float("nan"),
-                "epoch": self.epoch, "step": self.history.steps_done,
-                "images_per_sec": steps_in_epoch * self.run.batch_size / max(epoch_seconds, 1e-9)}
-        self._save()
-        self.callbacks("on_epoch_end", self.epoch, logs)
-
-    def _save(self):
-        if self.checkpoint is None:
-            return
-        self.checkpoint.checkpoint.epoch.assign(self.epoch)
-        self.checkpoint.checkpoint.step_in_epoch.assign(self.history.steps_done - self.epoch_start)
-        self.checkpoint.save(self.settings, self.history)
-
-
-def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=250, print_every=50,
-              batch_size=128, num_epochs=10, noise_size=96, *, dataset=None, seed=None, callbacks=None,
-              checkpoint_dir=None, strategy=None):
-    """Train a GAN: per batch, one discriminator update, then one generator update.
-
-    Args:
-        D: discriminator, a ``keras.Model`` from images (B, ...) to logits (B, 1).
-        G: generator, a ``keras.Model`` from noise (B, noise_size) to images in [-1, 1].
-        D_solver, G_solver: two keras optimizers (``get_solvers()``).
-        discriminator_loss: ``f(logits_real, logits_fake)`` -> scalar (batch mean).
-        generator_loss: ``f(logits_fake)`` -> scalar (batch mean).
-            Both are the functions written in the notebooks, used unchanged;
-            logits reach them as float32 tensors of shape (B, 1).
-        show_every: generate sample images from fixed noise every this many steps.
-        print_every: read the losses back and report them every this many steps.
-        batch_size: real images per step (the last batch of an epoch may be smaller).
-        num_epochs: passes over the data set, counted over resumed calls.
-        noise_size: length of the noise vectors G takes.
-        dataset: None for MNIST (flat or 28x28x1, whichever D takes); a
-            ``tf.data.Dataset`` of image batches (or of ``(images, labels)``; used as
-            it is each epoch, shuffling included); or an array of images (N, ...),
-            shuffled each epoch. Images are floats in [-1, 1] (uint8 0..255 is rescaled).
-        seed: makes the data order, the noise and the sample noise reproducible.
-        callbacks: ``GanCallback``s; None means ``default_callbacks()`` (the
-            course's display), ``[]`` means silence.
-        checkpoint_dir: save models, optimizers, progress and history here at
-            every epoch end and when stopping; a later call with the same directory
-            resumes where the last one stopped.
-        strategy: a ``tf.distribute`` strategy; D, G and both optimizers must have
-            been built in its scope (see ``build_gan``).
-
-    Returns:
-        a ``GanHistory``. In quick mode (``GAN_COURSE_QUICK``) at most
-        ``settings.QUICK_MAX_STEPS`` steps are trained per call.
-    """
-    _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=show_every,
-                     print_every=print_every, batch_size=batch_size, num_epochs=num_epochs, noise_size=noise_size)
-    strategy = _resolve_strategy(strategy, {"D": D, "G": G}, {"D_solver": D_solver, "G_solver": G_solver})
-    data_shape, _ = _image_shapes(D, G, noise_size)
-    with strategy.scope():
-        D_solver = _with_loss_scaling(D_solver, (D, G))
-        G_solver = _with_loss_scaling(G_solver, (D, G))
-    step = _TrainStep(D, G, D_solver, G_solver, discriminator_loss, generator_loss, strategy=strategy,
-                      data_shape=data_shape, capacity=max(print_every, 1))
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    in_epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-
-    checkpoint, saved, history = None, None, GanHistory()
-    if checkpoint_dir is not None:
-        checkpoint = _Checkpoint(checkpoint_dir, D=D, G=G, D_solver=D_solver, G_solver=G_solver, step=step.step,
-                                 epoch=epoch_var, step_in_epoch=in_epoch_var)
-        saved = checkpoint.restore()
-    settings_now = {"batch_size": batch_size, "noise_size": noise_size, "seed": seed}
-    if saved is not None:
-        saved_settings, history = saved
-        _check_resumable(saved_settings, settings_now, checkpoint_dir)
-        seed = saved_settings.get("seed", seed)
-        history = _trim_history(history, int(step.step.numpy()))
-        history.epochs_done = int(epoch_var.numpy())
-    if seed is None:
-        seed = int(np.random.randint(0, 2**31 - 1))
-    settings_now["seed"] = seed
-
-    feed = _DataFeed(dataset, data_shape, batch_size, noise_size, seed)
-    start_step = int(step.step.numpy())
-    start_epoch, skip = int(epoch_var.numpy()), int(in_epoch_var.numpy())
-    steps_per_epoch = feed.steps_per_epoch
-    total_steps = None if steps_per_epoch is None else steps_per_epoch * num_epochs
-    end_step = total_steps if total_steps is not None else math.inf
-    if settings.quick_mode() and end_step - start_step > settings.QUICK_MAX_STEPS:
-        end_step = start_step + settings.QUICK_MAX_STEPS
-        print(f"Quick mode ({settings.QUICK_ENV} is set): training stops after {settings.QUICK_MAX_STEPS} steps.")
-    history.stopped, history.message = "completed", ""
-    if start_epoch >= num_epochs:
-        print(f"The checkpoint in {checkpoint_dir} has finished all {num_epochs} epochs; nothing to train. "
-              "Raise num_epochs to train on, or use a new checkpoint_dir.")
-        return history
-
-    run = GanRun(D=D, G=G, history=history, noise_size=noise_size, batch_size=batch_size, num_epochs=num_epochs,
-                 steps_per_epoch=steps_per_epoch, total_steps=total_steps, start_step=start_step, end_step=end_step,
-                 print_every=print_every, show_every=show_every, strategy=strategy)
-    return _Loop(run, step, feed, _Callbacks(callbacks), checkpoint, settings_now, start_epoch, skip).train()
-
-
-def _check_resumable(saved, now, directory):
-    for name in ("batch_size", "noise_size"):
-        if name in saved and saved[name] != now[name]:
-            raise ValueError(f"The checkpoint in {directory} was trained with {name}={saved[name]}, not "
-                             f"{now[name]}. Pass {name}={saved[name]} to resume, or use a new checkpoint_dir.")
-
-
-def _trim_history(history, steps):
-    """The history cut to the checkpoint's step count (it is written just after the checkpoint)."""
-    history.d_loss = history.d_loss[:steps]
-    history.g_loss = history.g_loss[:steps]
+def _history_at(history, steps):
+    """The history as of the checkpoint's step (the files beside it may be a little newer or older)."""
+    missing = max(steps - len(history.d_loss), 0)
+    history.d_loss = history.d_loss[:steps] + [math.nan] * missing
+    history.g_loss = history.g_loss[:steps] + [math.nan] * missing
     history.samples = [(step, images) for step, images in history.samples if step <= steps]
     history.steps_done = steps
+    history.stopped, history.message = "completed", ""
     return history
+
+
+# ----------------------------------------------------------------------------
+# Checking what the learner passed
+# ----------------------------------------------------------------------------
+
+
+def _check_arguments(D, G, D_solver, G_solver, discriminator_loss, generator_loss, **numbers):
+    for name, model, builder in (("D", D, "discriminator"), ("G", G, "generator")):
+        if not isinstance(model, keras.Model):
+            hint = ""
+            if callable(model) and not isinstance(model, type):
+                hint = f" This is the function that builds it: call it, {name} = {builder}()."
+            raise TypeError(f"{name} must be a keras.Model (e.g. {name} = {builder}()), not "
+                            f"{type(model).__name__}.{hint}")
+    if D is G:
+        raise ValueError("D and G are the same model; pass a discriminator and a generator.")
+    for name, solver in (("D_solver", D_solver), ("G_solver", G_solver)):
+        if not isinstance(solver, keras.optimizers.Optimizer):
+            raise TypeError(f"{name} must be a keras optimizer (see get_solvers()), not {type(solver).__name__}.")
+    if D_solver is G_solver:
+        raise ValueError("D_solver and G_solver are the same optimizer; each network needs its own: "
+                         "D_solver, G_solver = get_solvers().")
+    for name, function, count in (("discriminator_loss", discriminator_loss, 2), ("generator_loss", generator_loss, 1)):
+        if not callable(function):
+            raise TypeError(f"{name} must be a function, not {type(function).__name__}.")
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):  # some built-ins have none; they fail clearly enough later
+            continue
+        try:
+            signature.bind(*[None] * count)
+        except TypeError:
+            arguments = "(logits_real, logits_fake)" if count == 2 else "(logits_fake)"
+            raise TypeError(f"{name} must take {count} argument(s), {name}{arguments}, but "
+                            f"{getattr(function, '__name__', 'it')}{signature} does not. Were "
+                            "discriminator_loss and generator_loss passed in the wrong order?") from None
+    for name, value in numbers.items():
+        minimum = 0 if name == "num_epochs" else 1
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}.")
+
+
+def _resolve_strategy(strategy, models, solvers):
+    """The strategy to train under, after checking everything was built in its scope."""
+    strategy = strategy or tf.distribute.get_strategy()
+    how_to = ("Build models and optimizers inside `with strategy.scope():` (or with "
+              "training.build_gan(..., strategy=strategy)) and pass the same strategy to run_a_gan.")
+    for name, model in models.items():
+        for variable in model.variables:
+            tf_variable = _tf_variable(variable)
+            if not strategy.extended.variable_created_in_scope(tf_variable):
+                owner = getattr(tf_variable, "_distribute_strategy", None)
+                if owner is not None:
+                    raise ValueError(f"{name} was built in the scope of a {type(owner).__name__} but run_a_gan "
+                                     f"got strategy={strategy!r}. Pass strategy=<that strategy>. {how_to}")
+                raise ValueError(f"{name} was built outside the scope of the {type(strategy).__name__} "
+                                 f"(variable {variable.path} is not mirrored). {how_to}")
+    for name, solver in solvers.items():
+        inner = getattr(solver, "inner_optimizer", solver)
+        owner = getattr(inner, "_distribution_strategy", strategy)
+        if owner is not strategy:
+            raise ValueError(f"{name} was created outside the scope of the {type(strategy).__name__}. {how_to}")
+    return strategy
+
+
+def _image_shape(D, G, noise_size):
+    """What D takes per image, checked against what G makes (and D built, if it builds on its first call)."""
+    try:
+        fake = G(tf.zeros((2, noise_size)), training=False)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise ValueError(f"G could not turn noise of shape (batch, {noise_size}) into images: {error}\n"
+                         f"Check noise_size (= {noise_size}) against the generator's noise_dim.") from None
+    fake_shape = tuple(fake.shape[1:])
+    try:
+        declared = D.input_shape
+    except (AttributeError, ValueError):  # a subclassed D without an input shape
+        declared = None
+    if isinstance(declared, list):
+        raise ValueError("The discriminator takes several inputs; run_a_gan needs one input: a batch of images.")
+    data_shape = fake_shape if not declared or None in declared[1:] else tuple(declared[1:])
+    if math.prod(data_shape) != math.prod(fake_shape):
+        raise ValueError(f"G makes images of shape {fake_shape} but D takes inputs of shape {data_shape}; "
+                         f"they must hold the same number of pixels.")
+    # One call also builds a D that creates its weights on its first call (a subclassed
+    # model without an input shape): its optimizer must know them before training.
+    try:
+        logits = D(tf.reshape(fake, (-1, *data_shape)), training=False)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise ValueError(f"D could not score a batch of images of shape {data_shape} (what G makes): "
+                         f"{error}") from None
+    if tuple(logits.shape) not in ((2, 1), (2,)):
+        raise ValueError(f"D must return one logit per image, shape (batch, 1); it returned shape "
+                         f"{tuple(logits.shape)} for a batch of 2. End D with a Dense(1) layer.")
+    return data_shape
+
+
+def _with_loss_scaling(solver, models):
+    """Wrap ``solver`` in dynamic loss scaling when a model computes in float16."""
+    float16 = any(getattr(layer, "compute_dtype", "float32") == "float16"
+                  for model in models for layer in (model, *getattr(model, "layers", [])))
+    if float16 and not isinstance(solver, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(solver)
+    return solver

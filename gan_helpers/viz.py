@@ -11,6 +11,7 @@ Plotting uses matplotlib only; PNG and GIF files are written with Pillow.
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -354,17 +355,20 @@ class EpochGrids:
     ``step_NNNNNN.png`` when training stops inside an epoch (quick mode, Ctrl-C),
     unless ``when_stopped=False``.
     The same ``noise`` (N, noise_dim) every time, so the grids show the same latent
-    codes as training goes on; ``paths`` lists the files written, ready for
-    :func:`make_gif`. ``clear=True`` first deletes the PNGs an earlier run left there.
+    codes as training goes on; ``paths`` lists the files, ready for :func:`make_gif`.
+    The generator draws at the epoch's end; the PNG is written in the background while
+    training goes on, and every file is there when training ends.
+    ``clear=True`` first deletes the PNGs an earlier run left there.
     """
 
     def __init__(self, folder, noise, *, scale=1, before_training=True, when_stopped=True, clear=False):
         self.folder, self.noise, self.scale = Path(folder), noise, scale
         self.before_training, self.when_stopped, self.clear = before_training, when_stopped, clear
-        self.paths, self.last_step = [], None
+        self.paths, self.last_step, self.writing = [], None, []
 
     def on_train_begin(self, run):
         self.G = run.G
+        self.writer = ThreadPoolExecutor(max_workers=1)
         if self.clear:
             for old in self.folder.glob("*.png"):
                 old.unlink()
@@ -378,9 +382,15 @@ class EpochGrids:
     def on_train_end(self, history):
         if self.when_stopped and history.steps_done != self.last_step:
             self._save(f"step_{history.steps_done:06d}", history.steps_done)
+        self.writer.shutdown()
+        for written in self.writing:
+            written.result()  # a write that failed says so here
+        self.writing = []
 
     def _save(self, name, step):
-        images = self.G(self.noise, training=False)
-        self.paths.append(save_image_grid(images, self.folder / f"{name}.png", value_range=(-1.0, 1.0),
-                                          scale=self.scale))
+        images = np.asarray(self.G(self.noise, training=False))
+        path = _output_path(self.folder / f"{name}.png", ".png")
+        self.writing.append(self.writer.submit(save_image_grid, images, path, value_range=(-1.0, 1.0),
+                                               scale=self.scale))
+        self.paths.append(path)
         self.last_step = step

@@ -1,14 +1,21 @@
-"""Watching a GAN train: a live training view, a sample browser and latent interpolation.
+"""Watching a GAN train: the display of ``run_a_gan``, a sample browser and latent interpolation.
 
-In a notebook with a widget front end (JupyterLab, Jupyter Notebook, VS Code, Colab),
-``run_a_gan(..., callbacks=None)`` shows :class:`LiveTraining`: a progress bar, the
-step, epoch, losses, images per second and time left, the loss curves and the latest
-grid of samples, all updated in place while training runs; when training ends, a
-slider under the samples browses every grid saved during training. Where no widget
-front end runs (a notebook executed by nbval or by the grader, plain Python, the
-command line) the same call prints plain-text progress (``training.TextProgress``)
-and, inside a notebook kernel, draws each sample grid inline with
-``viz.show_images``: no widgets, no errors, no warnings.
+``run_a_gan`` shows :func:`default_display` while it trains (``verbose=False`` leaves
+it out; its ``callbacks`` are added to it):
+
+- in a notebook with a widget front end (JupyterLab, Jupyter Notebook, VS Code,
+  Colab), :class:`LiveTraining`: a progress bar, the step, epoch, losses, images per
+  second and time left, the loss curves and the latest grid of samples, all updated
+  in place; when training ends, a slider under the samples browses every grid saved
+  during training;
+- where no widget front end runs (a notebook executed by nbval or by the grader),
+  :class:`TextProgress`, a line of text per report, and each sample grid drawn inline
+  with ``viz.show_images``: no widgets, no errors, no warnings;
+- in plain Python and on the command line, :class:`TextProgress`: on a terminal a bar
+  redrawn in place (``keras.utils.Progbar``), elsewhere (a log file, CI) a line per report.
+
+All of them say the same thing at the start and the end (:func:`start_text`,
+:func:`status_parts`, :func:`end_text`).
 
 Two tools for after training, each a widget where one can be shown and a static
 picture otherwise:
@@ -17,13 +24,13 @@ picture otherwise:
 - :func:`latent_walk` ``(G)``: a slider over ``t`` in [0, 1] drawing
   ``G((1 - t) z0 + t z1)`` for a few pairs of noise vectors.
 
-Which of the two displays runs is decided by :func:`widget_frontend` each time
-``run_a_gan`` starts. The environment variable ``GAN_COURSE_WIDGETS`` overrides it:
-``0`` always gives plain output, ``1`` gives widgets in any notebook kernel (even one
-started by a test). Importing ``gan_helpers`` registers :func:`default_callbacks` with
-``training.register_default_callbacks``; ``training`` itself never imports this module.
+Which display runs is decided by :func:`widget_frontend` each time ``run_a_gan``
+starts. The environment variable ``GAN_COURSE_WIDGETS`` overrides it: ``0`` always
+gives plain output, ``1`` gives widgets in any notebook kernel (even one started by a
+test). ``training`` imports this module only when a call starts, never at import.
 """
 
+import html
 import io
 import os
 import sys
@@ -31,8 +38,8 @@ import time
 
 import numpy as np
 
-from gan_helpers import training, viz
-from gan_helpers.training import GanCallback, TextProgress, format_seconds
+from gan_helpers import viz
+from gan_helpers.training import GanCallback
 
 WIDGETS_ENV = "GAN_COURSE_WIDGETS"
 _OFF = ("0", "false", "no", "off")
@@ -150,6 +157,106 @@ def losses_png(d_loss, g_loss, *, size=(5.0, 2.8), dpi=80):
 
 
 # ----------------------------------------------------------------------------------------
+# What every display says
+
+
+def format_seconds(seconds):
+    """'42s', '3m05s' or '1h02m' for a duration in seconds."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def start_text(run):
+    """'Training 10 epochs x 469 steps of 128 images (4690 steps, resuming at step 20).' and the run's notes."""
+    total = run.total_steps if run.total_steps is not None else "?"
+    resumed = f", resuming at step {run.start_step}" if run.start_step else ""
+    return " ".join([f"Training {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps of {run.batch_size} "
+                     f"images ({total} steps{resumed}).", *run.notes])
+
+
+def status_parts(run, step, logs):
+    """``['step 330/938', 'epoch 1/2', 'D loss 1.2034', 'G loss 0.8713', '5,210 img/s', '~1m05s left']``.
+
+    Losses, speed and time left appear when ``logs`` has them.
+    """
+    total = run.total_steps if run.total_steps is not None else "?"
+    parts = [f"step {step}/{total}", f"epoch {logs.get('epoch', '?')}/{run.num_epochs}"]
+    if "d_loss" in logs:
+        parts += [f"D loss {logs['d_loss']:.4f}", f"G loss {logs['g_loss']:.4f}"]
+    if logs.get("images_per_sec") is not None:
+        parts.append(f"{logs['images_per_sec']:,.0f} img/s")
+    if logs.get("seconds_left") is not None:
+        parts.append(f"~{format_seconds(logs['seconds_left'])} left")
+    return parts
+
+
+def end_text(history):
+    """'Completed: 4690 steps, 10 epochs, 3m20s, 3,005 img/s.' and, after an early stop, why."""
+    summary = (f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
+               f"{format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
+    return f"{summary}\n{history.message}" if history.message else summary
+
+
+def epoch_text(run, epoch, logs):
+    """'epoch 2/10 done at step 938: D loss 1.2034  G loss 0.8713 (means), 5,210 img/s'."""
+    return (f"epoch {epoch}/{run.num_epochs} done at step {logs['step']}: D loss {logs['d_loss']:.4f}  "
+            f"G loss {logs['g_loss']:.4f} (means), {logs['images_per_sec']:,.0f} img/s")
+
+
+# ----------------------------------------------------------------------------------------
+# Plain text: lines, or a bar on a terminal
+
+
+class TextProgress(GanCallback):
+    """Progress as text: a line per report and per epoch; on a terminal, a bar redrawn in place.
+
+    On a terminal (``sys.stdout.isatty()``) the reports move a ``keras.utils.Progbar``
+    over this call's steps (with its time left and time per step, and the losses);
+    elsewhere (a notebook, a log file, CI) each report prints one line of
+    :func:`status_parts`. Both print :func:`start_text`, a line per epoch and :func:`end_text`.
+    """
+
+    is_display = True
+
+    def on_train_begin(self, run):
+        import keras
+
+        self.run = run
+        self.bar = None
+        if sys.stdout.isatty():
+            steps = run.end_step - run.start_step
+            self.bar = keras.utils.Progbar(steps if np.isfinite(steps) else None, unit_name="step", interval=0,
+                                           stateful_metrics=["D loss", "G loss"])
+        self.open_line = False
+        print(start_text(run), flush=True)
+
+    def on_log(self, step, logs):
+        if self.bar is None:
+            print("  ".join(status_parts(self.run, step, logs)), flush=True)
+            return
+        self.bar.update(step - self.run.start_step, [("D loss", logs["d_loss"]), ("G loss", logs["g_loss"])],
+                        finalize=False)
+        self.open_line = True
+        sys.stdout.flush()
+
+    def _line(self, text):
+        if self.open_line:
+            print()
+            self.open_line = False
+        print(text, flush=True)
+
+    def on_epoch_end(self, epoch, logs):
+        self._line(epoch_text(self.run, epoch, logs))
+
+    def on_train_end(self, history):
+        self._line(end_text(history))
+
+
+# ----------------------------------------------------------------------------------------
 # The live training view
 
 
@@ -166,9 +273,11 @@ class LiveTraining(GanCallback):
     Args:
         display: show the view when training begins (False builds it only).
         plot_interval_s: redraw the loss curves at most this often while training.
-        print_summary: print the one-line summary at the end too (it stays in a saved
+        print_summary: print :func:`end_text` at the end too (it stays in a saved
             notebook, where widgets do not).
     """
+
+    is_display = True
 
     def __init__(self, *, display=True, plot_interval_s=PLOT_INTERVAL_S, print_summary=True):
         self.display = display
@@ -188,13 +297,7 @@ class LiveTraining(GanCallback):
 
         self._by_epochs = not np.isfinite(run.end_step)
         steps = 0 if self._by_epochs else int(run.end_step - run.start_step)
-        total = run.total_steps if run.total_steps is not None else "?"
-        resumed = f", resuming at step {run.start_step}" if run.start_step else ""
-        quick = " Quick mode: this call stops early." if np.isfinite(run.end_step) and (
-            run.total_steps is not None and run.end_step < run.total_steps) else ""
-        self.title = w.HTML(
-            f"<b>Training</b> {run.num_epochs} epochs x {run.steps_per_epoch or '?'} steps of "
-            f"{run.batch_size} images ({total} steps{resumed}).{quick}")
+        self.title = w.HTML(html.escape(start_text(run)))
         self.progress = w.IntProgress(value=0, min=0, max=max(1, run.num_epochs if self._by_epochs else steps),
                                       description="0%", bar_style="info",
                                       layout=w.Layout(width="320px"))
@@ -223,17 +326,8 @@ class LiveTraining(GanCallback):
         self.progress.description = f"{100 * self.progress.value / max(self.progress.max, 1):.0f}%"
 
     def _status_html(self, step, logs):
-        run = self.run
-        total = run.total_steps if run.total_steps is not None else "?"
-        parts = [f"<b>step {step}/{total}</b>", f"epoch {logs.get('epoch', '?')}/{run.num_epochs}"]
-        if "d_loss" in logs:
-            parts.append(f"D loss {logs['d_loss']:.4f}")
-            parts.append(f"G loss {logs['g_loss']:.4f}")
-        if logs.get("images_per_sec") is not None:
-            parts.append(f"{logs['images_per_sec']:,.0f} img/s")
-        if logs.get("seconds_left") is not None:
-            parts.append(f"~{format_seconds(logs['seconds_left'])} left")
-        return " &nbsp;·&nbsp; ".join(parts)
+        first, *rest = status_parts(self.run, step, logs)
+        return " &nbsp;·&nbsp; ".join([f"<b>{first}</b>", *rest])
 
     def _plot(self, force=False):
         history = self.run.history
@@ -287,8 +381,6 @@ class LiveTraining(GanCallback):
             self.progress.value = self.progress.max
             self.progress.description = "100%"
         self.progress.bar_style = {"completed": "success", "interrupted": "warning"}.get(history.stopped, "danger")
-        summary = (f"{history.stopped.capitalize()}: {history.steps_done} steps, {history.epochs_done} epochs, "
-                   f"{format_seconds(history.elapsed_s)}, {history.images_per_sec:,.0f} img/s.")
         self._plot(force=True)
         if history.samples:
             self.browser = w.IntSlider(value=len(history.samples) - 1, min=0, max=len(history.samples) - 1,
@@ -296,22 +388,16 @@ class LiveTraining(GanCallback):
             self.browser.observe(self._browse, names="value")
             self._browse({"new": self.browser.value})
             self.samples_box.children = (self.samples_label, self.samples, self.browser)
-        message = f"<br>{_escape(history.message)}" if history.message else ""
-        self.status.value = f"<b>{summary}</b>{message}"  # last: the view is complete once it shows
+        summary, *message = html.escape(end_text(history)).split("\n", 1)
+        self.status.value = f"<b>{summary}</b>" + "".join(f"<br>{part}" for part in message)  # last: the view is complete
         if self.print_summary:
-            print(summary + (f" {history.message}" if history.message else ""))
+            print(end_text(history))
 
     def _browse(self, change):
         step, images = self.run.history.samples[change["new"]]
         self._show_grid(step, images)
         count = len(self.run.history.samples)
         self.samples_label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {count})"
-
-
-def _escape(text):
-    import html
-
-    return html.escape(str(text))
 
 
 class InlineSamples(GanCallback):
@@ -321,8 +407,8 @@ class InlineSamples(GanCallback):
         viz.show_images(images, title=f"step {step}")
 
 
-def default_callbacks():
-    """What ``run_a_gan(callbacks=None)`` uses: the live view where widgets show, plain output elsewhere.
+def default_display():
+    """What ``run_a_gan`` shows unless told ``verbose=False``: the live view where widgets show, text elsewhere.
 
     With a widget front end: ``[LiveTraining()]``. In a notebook kernel without one
     (nbval, the grader): ``[TextProgress(), InlineSamples()]``. In plain Python or on
@@ -505,5 +591,3 @@ def latent_walk(G, z0=None, z1=None, *, num=8, steps=9, seed=0):
     viz.show_images(rows.reshape((-1,) + rows.shape[2:]), ncols=rows.shape[1],
                     title="from z0 (left) to z1 (right), one row per pair")
 
-
-training.register_default_callbacks(default_callbacks)

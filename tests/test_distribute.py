@@ -53,7 +53,7 @@ def _worker(output_path):
         G.set_weights(initial_G)
         history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
                                      batch_size=BATCH, num_epochs=1, print_every=1, show_every=10**6,
-                                     dataset=images.reshape(BATCH, 784), seed=3, callbacks=[], strategy=strategy)
+                                     dataset=images.reshape(BATCH, 784), seed=3, verbose=False, strategy=strategy)
         return history, D.get_weights() + G.get_weights()
 
     devices = [device.name for device in tf.config.list_logical_devices("CPU")]
@@ -70,7 +70,7 @@ def _worker(output_path):
     dc_images = x_train[: BATCH * DCGAN_STEPS, :, :, None]  # uint8: run_a_gan rescales it
     dc_history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
                                     batch_size=BATCH, num_epochs=1, print_every=1, show_every=10**6,
-                                    dataset=dc_images, seed=0, callbacks=[], strategy=mirrored)
+                                    dataset=dc_images, seed=0, verbose=False, strategy=mirrored)
     dc_moved = max(float(np.max(np.abs(a - b))) for a, b in zip(G.get_weights(), before))
     result = {
         "devices": devices,

@@ -6,13 +6,16 @@ Every run trains the course's MLP GAN for real, on 300 MNIST images with batches
 MNIST epoch (60000 = 468 x 128 + 96).
 """
 
+import resource
+import shutil
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import discriminator, generator, load_mnist, losses
+from gan_helpers import discriminator, generator, load_mnist, losses, training
 from gan_helpers.training import GanCallback, GanHistory, get_solvers, run_a_gan
 
 BATCH = 128
@@ -205,6 +208,7 @@ def interrupted(mnist_flat, tmp_path_factory):
     history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
                         show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
                         callbacks=[recorder], checkpoint_dir=directory)
+    shutil.copytree(directory, directory.parent / "as_interrupted")  # for the test of a damaged checkpoint
     return history, recorder, initial, (D, G), directory
 
 
@@ -321,9 +325,62 @@ def test_calling_again_with_the_checkpoint_resumes_and_ends_at_the_same_epoch(in
 
     # A third call has nothing left to do, and says so.
     again = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
-                      batch_size=BATCH, num_epochs=3, dataset=mnist_flat, callbacks=[],
+                      batch_size=BATCH, num_epochs=3, dataset=mnist_flat, verbose=False,
                       checkpoint_dir=directory)
     assert again.steps_done == 9 and again.epochs_done == 3
+
+
+def test_a_truncated_newest_checkpoint_loses_only_itself(interrupted, student_run, mnist_flat, tmp_path, capsys):
+    directory = tmp_path / "checkpoint"
+    shutil.copytree(interrupted[-1].parent / "as_interrupted", directory)
+    assert [step for step, _ in training.checkpoints(directory)] == [4, 3]  # on the interrupt; at epoch 1's end
+    shard = directory / "ckpt-4.data-00000-of-00001"
+    shard.write_bytes(shard.read_bytes()[:100])  # a crash, or a full disk, while saving
+    D, G, D_solver, G_solver = gan(seed=99)
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
+                        show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
+                        callbacks=[recorder], checkpoint_dir=directory)
+    assert recorder.run.start_step == 3
+    note = f"The newest checkpoint in {directory} is unreadable: ckpt-4 ("
+    assert note in capsys.readouterr().out and note in recorder.run.notes[0]
+    assert "Using the one of step 3 instead, 1 step older. Those steps are trained again." in recorder.run.notes[0]
+    uninterrupted = student_run[0]
+    assert history.stopped == "completed" and history.steps_done == 9
+    np.testing.assert_allclose(history.d_loss, uninterrupted.d_loss, rtol=1e-6)
+    assert [step for step, _ in training.checkpoints(directory)] == [9, 6]  # the damaged one is gone
+
+
+# ----------------------------------------------------------------------------
+# Memory: buffers are sized by what the call can use, whatever the arguments
+# ----------------------------------------------------------------------------
+
+
+def test_a_huge_print_every_and_show_every_cost_no_memory(mnist_flat):
+    """``print_every=10**9`` is a natural way to say "never print"; a (10**9, 2) buffer would be 8 GB."""
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    D, G, D_solver, G_solver = gan()
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                        print_every=10**9, show_every=10**9, batch_size=BATCH, num_epochs=2, dataset=mnist_flat,
+                        seed=0, callbacks=[recorder], verbose=False)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown < 512 * 1024, f"the peak memory grew by {grown // 1024} MiB"
+    assert history.steps_done == len(history.d_loss) == 6 and np.all(np.isfinite(history.d_loss))
+    assert [step for step, _ in history.samples] == [0, 6] and recorder.of("log") == []
+    assert [epoch for epoch, _ in recorder.of("epoch")] == [1, 2]
+
+
+def test_losses_are_read_back_before_the_buffer_fills_when_the_length_is_unknown(mnist_flat, monkeypatch):
+    monkeypatch.setattr(training, "MAX_UNREAD_STEPS", 2)
+    unknown_length = tf.data.Dataset.from_tensor_slices(mnist_flat).filter(lambda image: True).batch(BATCH)
+    assert unknown_length.cardinality() == tf.data.UNKNOWN_CARDINALITY
+    D, G, D_solver, G_solver = gan()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                        print_every=10**9, show_every=10**9, batch_size=BATCH, num_epochs=2, dataset=unknown_length,
+                        seed=0, verbose=False)
+    assert history.steps_done == len(history.d_loss) == 6 and history.epochs_done == 2
+    assert np.all(np.isfinite(history.d_loss)) and len(set(history.d_loss)) == 6
 
 
 # ----------------------------------------------------------------------------
@@ -339,7 +396,7 @@ def parts():
 
 
 def call(parts, mnist_flat, **changes):
-    arguments = {**parts, "dataset": mnist_flat[:BATCH], "num_epochs": 1, "callbacks": [], **changes}
+    arguments = {**parts, "dataset": mnist_flat[:BATCH], "num_epochs": 1, "verbose": False, **changes}
     return run_a_gan(**arguments)
 
 
@@ -425,5 +482,5 @@ def test_resuming_with_another_batch_size_is_refused(interrupted, mnist_flat):
     D, G, D_solver, G_solver = gan()
     with pytest.raises(ValueError, match="batch_size=128"):
         run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, batch_size=64,
-                  num_epochs=3, dataset=mnist_flat, callbacks=[], checkpoint_dir=directory)
+                  num_epochs=3, dataset=mnist_flat, verbose=False, checkpoint_dir=directory)
 

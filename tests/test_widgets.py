@@ -11,6 +11,7 @@ always once it finds itself in Colab.
 import ast
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -147,21 +148,72 @@ def test_interpolation_moves_from_z0_to_z1(watched_run):
         widgets.InterpolationView(G, np.zeros(10), np.ones(10))
 
 
-def test_plain_python_falls_back_to_text_without_warnings(digits, capsys):
+class Steps(training.GanCallback):
+    def __init__(self):
+        self.logged = []
+
+    def on_log(self, step, logs):
+        self.logged.append(step)
+
+
+def test_plain_python_falls_back_to_text_without_warnings_and_callbacks_add_to_it(digits, capsys):
     assert not widgets.widget_frontend() and not widgets.in_notebook_kernel()
-    assert [type(callback) for callback in training.default_callbacks()] == [training.TextProgress]
+    assert [type(callback) for callback in widgets.default_display()] == [widgets.TextProgress]
+    steps = Steps()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history, G = tiny_run(digits, None)
+        history, G = tiny_run(digits, [steps])
         widgets.browse_samples(history)
         widgets.latent_walk(G, num=2, steps=3)
     printed = capsys.readouterr().out
-    assert "step 4/8" in printed and "img/s" in printed and "Completed: 8 steps" in printed
+    assert printed.startswith("Training 1 epochs x 8 steps of 32 images (8 steps).\n")
+    assert "step 4/8  epoch 1/1  D loss " in printed and "img/s" in printed
+    assert "epoch 1/1 done at step 8: D loss " in printed and "Completed: 8 steps" in printed
+    assert steps.logged == [2, 4, 6, 8]
     assert [str(warning.message) for warning in caught] == []
 
 
-def test_training_shows_the_course_display_and_imports_it_only_when_training():
-    assert [type(c) for c in training.default_callbacks()] == [type(c) for c in widgets.default_callbacks()]
+def test_verbose_false_silences_the_display_and_a_display_given_replaces_it(digits, capsys):
+    steps = Steps()
+    tiny_run(digits, [steps], verbose=False)
+    assert capsys.readouterr().out == "" and steps.logged == [2, 4, 6, 8]
+    view = widgets.LiveTraining(display=False, print_summary=False)
+    tiny_run(digits, view, print_every=4)
+    assert capsys.readouterr().out == "" and view.progress.value == 8
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_the_text_is_a_keras_progress_bar_redrawn_in_place():
+    import contextlib
+
+    run = training.GanRun(D=None, G=None, history=training.GanHistory(), noise_size=96, batch_size=8, num_epochs=2,
+                          steps_per_epoch=10, total_steps=20, start_step=4, end_step=20, print_every=5,
+                          show_every=10, strategy=None, notes=["Quick mode (GAN_COURSE_QUICK is set): ..."])
+    screen = Terminal()
+    with contextlib.redirect_stdout(screen):
+        text = widgets.TextProgress()
+        text.on_train_begin(run)
+        for step in (5, 10):
+            text.on_log(step, {"epoch": 1, "d_loss": 1.0, "g_loss": 2.0, "images_per_sec": 100.0, "seconds_left": 3.0})
+        text.on_epoch_end(1, {"epoch": 1, "step": 10, "d_loss": 1.5, "g_loss": 2.5, "images_per_sec": 100.0})
+        text.on_train_end(training.GanHistory(steps_done=10, epochs_done=1, elapsed_s=2.0, images_per_sec=100.0,
+                                              stopped="interrupted", message="Interrupted at step 10."))
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue()).split("\n")  # without the bar's colours
+    assert lines[0] == ("Training 2 epochs x 10 steps of 8 images (20 steps, resuming at step 4). "
+                        "Quick mode (GAN_COURSE_QUICK is set): ...")
+    redrawn = lines[1].split("\r")[1:]  # both reports on one line, each after a carriage return
+    assert len(redrawn) == 2
+    assert " 1/16 " in redrawn[0] and " 6/16 " in redrawn[1] and "━" in redrawn[1]  # this call's 16 steps
+    assert "D loss: 1.0000 - G loss: 2.0000" in redrawn[1]
+    assert lines[2:] == ["epoch 1/2 done at step 10: D loss 1.5000  G loss 2.5000 (means), 100 img/s",
+                         "Interrupted: 10 steps, 1 epochs, 2s, 100 img/s.", "Interrupted at step 10.", ""]
+
+
+def test_training_imports_the_display_only_when_a_call_starts():
     assert "LiveTraining" in gan_helpers.__all__ and gan_helpers.latent_walk is widgets.latent_walk
     tree = ast.parse((ROOT / "gan_helpers" / "training.py").read_text())
     top_level = {alias.name for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
@@ -192,7 +244,7 @@ KERNEL_WIDGETS = """\
 import os
 from gan_helpers import widgets
 os.environ["GAN_COURSE_WIDGETS"] = "1"
-assert [type(callback) for callback in training.default_callbacks()] == [widgets.LiveTraining]
+assert [type(callback) for callback in widgets.default_display()] == [widgets.LiveTraining]
 widgets.LiveTraining().on_train_begin(training.GanRun(
     D=None, G=None, history=history, noise_size=96, batch_size=32, num_epochs=1, steps_per_epoch=4,
     total_steps=4, start_step=0, end_step=4, print_every=2, show_every=4, strategy=None))

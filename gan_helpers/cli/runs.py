@@ -321,72 +321,30 @@ class RunFolder:
 
     # ------------------------------------------------------------ checkpoints
 
-    def latest_checkpoint(self):
-        """The path prefix of the newest checkpoint, or None when there is none yet.
-
-        ``RunError`` when the checkpoint folder has files but no readable checkpoint.
-        """
-        import tensorflow as tf
-
-        folder = self.checkpoint_dir
-        if not folder.is_dir() or not any(folder.iterdir()):
-            return None
-        try:
-            latest = tf.train.latest_checkpoint(str(folder))
-        except Exception as error:  # a damaged 'checkpoint' index file raises parse errors of all kinds
-            raise self._unreadable(error) from None
-        if latest is None:
-            raise self._unreadable("no complete checkpoint in it")
-        return latest
-
-    def _unreadable(self, error):
-        why = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-        why = why.strip().splitlines()[0] if why.strip() else type(error).__name__
-        return RunError(f"The checkpoint in {self.checkpoint_dir} is unreadable ({why}). Add --overwrite to the "
-                        "train command to start the run over, or train into another --out folder.")
-
-    def check_checkpoint(self, D, G):
-        """Raise ``RunError`` unless the newest checkpoint (if any) restores into D and G.
-
-        Also reads the history and sample files beside it, which ``run_a_gan`` reads on resuming.
-        """
-        import numpy as np
-
-        latest = self.latest_checkpoint()
-        if latest is None:
-            return
-        self._restore({"D": D, "G": G}, latest)
-        run_file = self.checkpoint_dir / "gan_run.json"
-        samples_file = self.checkpoint_dir / "gan_samples.npz"
-        try:
-            if run_file.exists():
-                json.loads(run_file.read_text())
-            if samples_file.exists():
-                with np.load(samples_file) as saved:
-                    saved["steps"], saved["images"]
-        except Exception as error:
-            raise self._unreadable(error) from None
-
-    def _restore(self, objects, path):
-        import tensorflow as tf
-
-        try:
-            status = tf.train.Checkpoint(**objects).read(path)
-            status.assert_existing_objects_matched().expect_partial()
-        except Exception as error:  # missing or truncated shards, other models: TensorFlow raises many kinds
-            raise self._unreadable(error) from None
+    def unreadable(self, problem):
+        """``RunError`` for a checkpoint folder of which nothing can be restored."""
+        return RunError(f"{problem.reason} Add --overwrite to the train command to start the run over, or train "
+                        "into another --out folder.")
 
     def restore_generator(self):
-        """``(config, G, step)``: the run's generator with the newest checkpoint's weights."""
+        """``(config, G, step)``: the run's generator with the newest readable checkpoint's weights.
+
+        A damaged newer checkpoint is passed over for an older one, and that is printed.
+        """
+        from gan_helpers.training import CheckpointError, restore_newest
+
         config, _ = self.read()
-        latest = self.latest_checkpoint()
-        if latest is None:
+        G = config.build_generator()
+        try:
+            step, skipped = restore_newest(self.checkpoint_dir, G=G)
+        except CheckpointError as problem:
+            raise self.unreadable(problem) from None
+        if step is None:
             raise RunError(f"{self.path} has no checkpoint yet: its training stopped before saving one. "
                            "Train it (again) first.")
-        G = config.build_generator()
-        self._restore({"G": G}, latest)
-        step = latest.rsplit("-", 1)[-1]
-        return config, G, int(step) if step.isdigit() else None
+        if skipped:
+            print(skipped)
+        return config, G, step
 
 
 def _show(value):

@@ -29,7 +29,6 @@ from pathlib import Path
 from gan_helpers import training, viz
 from gan_helpers.cli import runs
 from gan_helpers.cli.arguments import INTERRUPTED, USAGE, error, positive_float, positive_int
-from gan_helpers.cli.progress import ProgressBar
 from gan_helpers.cli.runs import RunError, RunFolder
 from gan_helpers.cli.tensorboard import TensorBoardCallback
 from gan_helpers.data import (
@@ -42,6 +41,7 @@ from gan_helpers.data import (
     load_image_folder,
 )
 from gan_helpers.ops import sample_noise
+from gan_helpers.widgets import format_seconds
 
 def add_arguments(parser):
     data = parser.add_argument_group("what to train")
@@ -170,7 +170,6 @@ def _run(args):
         D, G, D_solver, G_solver, d_loss, g_loss = build(config)
         if args.overwrite:
             folder.clear()  # only now that the data is there: a failed start leaves the old run alone
-        folder.check_checkpoint(D, G)
         folder.write(config, args.epochs)
     except RunError as problem:
         return error(problem)
@@ -180,19 +179,21 @@ def _run(args):
     scale = runs.grid_scale(config.image_size)
     grids = viz.EpochGrids(folder.samples_dir, sample_noise_for(config, args.num_samples), scale=scale,
                            before_training=False, when_stopped=False)
-    callbacks = [grids, TensorBoardCallback(folder.log_dir), ProgressBar(grids=grids)]
     started = time.perf_counter()
-    history = training.run_a_gan(
-        D, G, D_solver, G_solver, d_loss, g_loss, show_every=max(1, args.print_every * 5),
-        print_every=args.print_every, batch_size=config.batch_size, num_epochs=args.epochs,
-        noise_size=config.noise_dim, dataset=dataset, seed=config.seed, callbacks=callbacks,
-        checkpoint_dir=folder.checkpoint_dir,
-    )
+    try:
+        history = training.run_a_gan(
+            D, G, D_solver, G_solver, d_loss, g_loss, show_every=max(1, args.print_every * 5),
+            print_every=args.print_every, batch_size=config.batch_size, num_epochs=args.epochs,
+            noise_size=config.noise_dim, dataset=dataset, seed=config.seed,
+            callbacks=[grids, TensorBoardCallback(folder.log_dir)], checkpoint_dir=folder.checkpoint_dir,
+        )
+    except training.CheckpointError as problem:
+        return error(folder.unreadable(problem))
     paths = write_pictures(folder.path, config, G, history, args.num_samples)
     for path in paths[1:]:
         print(f"Wrote {path}")
     print(f"TensorBoard logs in {folder.log_dir} (view them with: tensorboard --logdir {folder.log_dir})")
-    took = training.format_seconds(time.perf_counter() - started)
+    took = format_seconds(time.perf_counter() - started)
     if history.epochs_done < args.epochs:
         print(f"Took {took}; {history.epochs_done} of {args.epochs} epochs done. Run the same command again to resume.")
     else:

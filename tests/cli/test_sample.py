@@ -112,7 +112,8 @@ def _damage(run, how):
         shard = max(checkpoints.glob("ckpt-*.data-*"))
         shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
     elif how == "index":
-        (checkpoints / "checkpoint").write_text("{{{ not a checkpoint index")
+        index = max(checkpoints.glob("ckpt-*.index"))
+        index.write_bytes(index.read_bytes()[: index.stat().st_size // 2])
     elif how == "missing":
         for file in checkpoints.glob("ckpt-*"):
             file.unlink()
@@ -133,16 +134,51 @@ def test_an_unreadable_checkpoint_is_a_clear_error_for_sample_and_evaluate(mnist
     for name in ("sample", "evaluate"):
         status, _, errors = command(name, "--run", str(run))
         assert status == 1, name
-        assert f"The checkpoint in {run / 'checkpoints'} is unreadable" in errors and "Traceback" not in errors
+        problem = "was saved for other models" if how == "other models" else "is unreadable"
+        assert f"The checkpoint in {run / 'checkpoints'} {problem}" in errors and "Traceback" not in errors
 
 
-@pytest.mark.parametrize("how", ["truncated", "history"])
-def test_train_refuses_to_resume_from_an_unreadable_checkpoint(mnist_run, tmp_path, how):
+def test_train_refuses_to_resume_when_no_checkpoint_is_readable(mnist_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(mnist_run, run)
-    _damage(run, how)
+    _damage(run, "truncated")  # the run's only checkpoint
     status, _, errors = command("train", "--out", str(run), "--epochs", "2", "--seed", "1", "--num-samples", "4")
-    assert status == 1 and "is unreadable" in errors and "--overwrite" in errors
+    assert status == 1 and "is unreadable: ckpt-16 (" in errors and "--overwrite" in errors
+
+
+def test_a_damaged_history_loses_the_losses_not_the_weights(mnist_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(mnist_run, run)
+    _damage(run, "history")
+    status, printed, errors = command("train", "--out", str(run), "--epochs", "2", "--seed", "1", "--num-samples", "4")
+    assert status == 0, errors
+    assert "resuming at step 16" in printed and "gan_run.json is unreadable" in printed
+    history = json.loads((run / "checkpoints" / "gan_run.json").read_text())["history"]
+    assert history["steps_done"] == 32 and len(history["d_loss"]) == 32
+    assert all(np.isnan(history["d_loss"][:16])) and np.all(np.isfinite(history["d_loss"][16:]))
+
+
+def test_a_truncated_newest_checkpoint_loses_only_itself(tmp_path):
+    """Quick mode stops the first call at step 20, with checkpoints of steps 16 (epoch 1) and 20."""
+    run = tmp_path / "run"
+    arguments = ("--out", str(run), "--epochs", "2", "--seed", "1", "--print-every", "4", "--num-samples", "4")
+    assert command("train", *arguments)[0] == 0
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == ["ckpt-16.index", "ckpt-20.index"]
+    shard = run / "checkpoints" / "ckpt-20.data-00000-of-00001"
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])  # a crash while saving
+
+    status, printed, errors = command("sample", "--run", str(run), "--n", "4", "--out", str(tmp_path / "grid.png"))
+    assert status == 0, errors
+    assert "unreadable: ckpt-20 (" in printed and "Using the one of step 16 instead, 4 steps older" in printed
+    assert "checkpoint of step 16" in printed
+
+    status, printed, errors = command("train", *arguments)
+    assert status == 0, errors
+    assert "resuming at step 16" in printed and "unreadable: ckpt-20 (" in printed
+    assert "4 steps older. Those steps are trained again." in printed and "Completed: 32 steps, 2 epochs" in printed
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == ["ckpt-16.index", "ckpt-32.index"]
+    history = json.loads((run / "checkpoints" / "gan_run.json").read_text())["history"]
+    assert history["steps_done"] == 32 and np.all(np.isfinite(history["d_loss"]))
 
 
 def test_sample_through_the_real_entry_point_exits_0(mnist_run, tmp_path):
