@@ -6,12 +6,18 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, models, ops
+import tensorflow as tf
+
+from gan_helpers import checks, losses, metrics, models, ops
 
 
 def right_nearest(queries, pool, k):
     squared = (queries**2).sum(1)[:, None] - 2 * queries @ pool.T + (pool**2).sum(1)[None, :]
     return np.argsort(squared, axis=1)[:, :k]
+
+
+def right_factors(scores):
+    return -tf.sigmoid(scores), tf.sigmoid(scores) - 1, scores - 1
 
 
 REFERENCES = {
@@ -28,7 +34,11 @@ REFERENCES = {
     "test_dog_generator": (models.dog_generator,),
     "test_interpolate": (lambda z0, z1, steps: z0 + np.linspace(0, 1, steps)[:, None] * (z1 - z0),),
     "test_nearest_neighbours": (right_nearest,),
+    "test_frechet_distance": (metrics.frechet_distance,),
+    "test_generator_gradient_factors": (right_factors,),
+    "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
 }
+PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_add_mirror_images": "all images right"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 
@@ -37,7 +47,7 @@ def test_the_reference_passes_with_one_line(name, capsys):
     getattr(checks, name)(*REFERENCES[name])
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
-    what = "all 32 neighbours right" if name == "test_nearest_neighbours" else "max relative error"
+    what = PASS_LINES.get(name, "max relative error")
     assert lines[0].startswith(f"{name} passed ({what}")
 
 
