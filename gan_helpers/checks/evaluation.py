@@ -60,6 +60,9 @@ def _fid_mistakes(mu1, sigma1, mu2, sigma2):
          + _MATRIX_ROOT, means + traces - 2 * elementwise_product),
         ("np.sqrt(S1) @ np.sqrt(S2) takes square roots entry by entry: that is not the matrix square root. "
          + _MATRIX_ROOT, means + traces - 2 * elementwise_each),
+        ("np.linalg.eigvalsh is for symmetric matrices (it reads one triangle only), and S1 @ S2 is not symmetric: "
+         "use np.linalg.eigvals, or the symmetric matrix S1^(1/2) S2 S1^(1/2), which has the same eigenvalues.",
+         means + traces - 2 * float(np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(sigma1 @ sigma2), 0, None))))),
         ("(S1 S2)^(1/2) is not S1^(1/2) S2^(1/2) (the two are equal only when S1 and S2 commute): take the "
          "square root of the product. " + _MATRIX_ROOT,
          means + traces - 2 * float(np.trace(_sqrt_psd(sigma1) @ _sqrt_psd(sigma2)))),

@@ -112,6 +112,8 @@ MISTAKES = [
     (with_root(lambda s1, s2: np.trace(np.sqrt(s1) @ np.sqrt(s2))),
      r"returned nan on two Gaussians in 6 dimensions.*np.sqrt of a matrix takes the square root of each entry"),
     (with_root(lambda s1, s2: np.trace(sqrt_psd(s1) @ sqrt_psd(s2))), r"\(S1 S2\)\^\(1/2\) is not S1\^\(1/2\) S2\^\(1/2\)"),
+    (with_root(lambda s1, s2: np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(s1 @ s2), 0, None)))),
+     "np.linalg.eigvalsh is for symmetric matrices"),
     (with_root(lambda s1, s2: np.sqrt(np.trace(s1 @ s2))), "the square root of the trace is not the trace of the square root"),
     (with_root(lambda s1, s2: np.trace(s1 @ s2)), "the square root of S1 S2 is missing"),
     (with_root(lambda s1, s2: right_root(s1, s2) / 2), "the factor 2 is missing"),
