@@ -99,9 +99,10 @@ def _not_finite_hint(case):
         return ("np.sqrt of a matrix takes the square root of each entry, which is nan where an entry is negative "
                 "(and is not the matrix square root anyway). " + _MATRIX_ROOT)
     return ("these covariances are singular, as they are whenever there are fewer samples than features: some "
-            "eigenvalues of S1 @ S2 are 0 and come out of rounding slightly negative, or with a tiny imaginary part, "
-            "and np.sqrt of a negative number is nan. Keep the real part and clip at 0 before the square root: "
-            "np.sqrt(np.clip(eigenvalues.real, 0, None)).")
+            "eigenvalues of S1 @ S2 are 0 and come out of rounding slightly negative, or with a tiny imaginary part. "
+            "np.sqrt of a negative number is nan, and matrix square-root routines (tf.linalg.sqrtm) can fail there "
+            "too. Work with the eigenvalues of S1 @ S2: keep their real parts and clip them at 0 before the square "
+            "root, np.sqrt(np.clip(eigenvalues.real, 0, None)).")
 
 
 def _as_distance(check, output, case):

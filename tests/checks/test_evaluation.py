@@ -128,7 +128,9 @@ MISTAKES = [
     (lambda mu1, sigma1, mu2, sigma2: from_full_matrix_root(mu1, sigma1, mu2, sigma2) + 0j, "the imaginary part is kept"),
     # rounding: eigenvalues of a singular product that come out slightly negative, not clipped
     (with_root(lambda s1, s2: np.sum(np.sqrt(np.linalg.eigvals(s1 @ s2).real))),
-     r"returned nan on two Gaussians in 8 dimensions whose covariances come from 4 and 5 samples.*clip at 0"),
+     r"returned nan on two Gaussians in 8 dimensions whose covariances come from 4 and 5 samples.*clip them at 0"),
+    (with_root(lambda s1, s2: float(tf.linalg.trace(tf.linalg.sqrtm(tf.constant(s1 @ s2))))),
+     r"returned nan on .* from 4 and 5 samples.*tf.linalg.sqrtm.*clip them at 0"),
     (clears_in_place, "frechet_distance changed the arrays it was given"),
     (lambda mu1, sigma1, mu2, sigma2: np.sum((mu1 - mu2) ** 2, keepdims=True) + np.diag(sigma1 + sigma2), "expected one number"),
     (lambda mu1, sigma1, mu2, sigma2: None, "returned None"),
