@@ -191,27 +191,9 @@ def _inputs():
 FACTOR_SCORES = np.array([-5.3, -2.9, -1.2, -0.4, 0.3, 0.9, 1.7, 3.1, 4.6], np.float32)
 
 
-def generator_gradient_factors(scores):
-    """The derivative of each sample's generator loss with respect to D's output on it, shape (N,) each.
-
-    (minimax, non-saturating, least squares), from the library's losses: they are batch
-    means, so N times their gradient is each sample's own derivative. The minimax
-    generator loss is minus the discriminator's loss on the fakes (a zero-sum game),
-    so its factor comes from ``losses.discriminator_loss``. Exact values:
-    -sigmoid(s), sigmoid(s) - 1 and s - 1.
-    """
-    scores = tf.constant(scores, tf.float32)
-    count = float(scores.shape[0])
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(scores)
-        minimax = -losses.discriminator_loss(tf.ones_like(scores), scores)
-        non_saturating = losses.generator_loss(scores)
-        least_squares = losses.ls_generator_loss(scores)
-    return tuple(count * tape.gradient(loss, scores).numpy() for loss in (minimax, non_saturating, least_squares))
-
-
 def _factor_values():
-    minimax, non_saturating, least_squares = generator_gradient_factors(FACTOR_SCORES)
+    factors = losses.generator_gradient_factors(FACTOR_SCORES)
+    minimax, non_saturating, least_squares = (np.asarray(factor) for factor in factors)
     return {
         "factor_scores": FACTOR_SCORES,
         "factor_minimax": minimax,

@@ -19,6 +19,7 @@ COMMANDS = {
     "evaluate": ("gan_helpers.cli.sample:evaluate_command", "score a trained run's generator (MNIST metrics)"),
     "make-student": ("gan_helpers.instructor.student", "write the student version of the notebooks (solutions stripped)"),
     "grade": ("gan_helpers.instructor.grading", "run each student's notebooks and report which checks pass, as CSV"),
+    "update-notebooks": ("gan_helpers.instructor.conventions:update_command", "maintainers: write the notebooks' headers and nbgrader metadata, and exercises/ afresh"),
     "regenerate-checks": ("gan_helpers.cli.maintain:regenerate_checks", "recompute the expected values the test_* checks compare against"),
     "train-classifier": ("gan_helpers.cli.maintain:train_classifier", "train the MNIST classifier behind the sample-quality metrics"),
 }  # fmt: skip

@@ -1,40 +1,61 @@
 """Grade the course: run each student's notebooks and report which checks pass.
 
-    python -m gan_helpers grade SUBMISSIONS/ --out report.csv
+    python -m gan_helpers grade SUBMISSIONS/ --out report.csv [--kernel-prefix "docker run ..."]
 
 **Checks.** A check is a code cell whose code is nothing but calls of functions named
 ``test_*``, such as ``test_leaky_relu(leaky_relu)``. The checks a notebook must pass
-are those of the solution notebook of the same name; a check passes when its cell
-runs without an error. In a submission a check is found by its code (spacing and
-comments aside); the grader re-imports the ``test_*`` function from
-``gan_helpers.checks`` just before the cell runs, so a redefined check does not count.
+are those of the solution notebook of the same name. In a submission a check is found
+by its code (spacing and comments aside); a check cell that is missing or edited fails.
+
+**Verdicts the submission cannot forge.** A check of the course's library
+(``gan_helpers.checks``) is not judged by the submission's cell: before the
+submission's first cell the grader runs a cell of its own that records what the checks
+run on, and in place of each check cell another that verifies nothing of it was
+changed, imports the checks afresh, makes sure the function handed in is the
+learner's own code (not the library's reference answer, see ``references``), runs the
+check and prints a verdict signed with a key only that cell knows
+(:mod:`gan_helpers.instructor.judge` says how, and against what it holds). A check
+defined in the notebook itself (a course of the instructor's own) passes when its cell
+runs without an error.
 
 **Submissions.** ``SUBMISSIONS/`` holds one folder per student, named after the
 student, with that student's notebooks in it (at any depth). A notebook is matched
 to the course's by file name, or else by its number (``01_...``). Each notebook runs
 in its own fresh kernel, in a scratch folder, in quick mode, without widgets, under a
-time limit per cell and per notebook (``--jobs N`` runs N notebooks at once). What
-goes wrong costs only the checks it touches:
+time limit per cell and per notebook (``--jobs N`` runs N notebooks at once), under
+the instructor's command prefix where one is given (``--kernel-prefix``, e.g. a
+container). What goes wrong costs only the checks it touches:
 
 - a notebook that is not valid JSON or not a notebook: all its checks fail;
 - a check cell that is missing: that check fails ("missing");
 - a cell that runs too long: it is interrupted, its check (if it is one) fails,
   the notebook goes on; once the notebook's time is spent the checks not yet run fail;
 - a kernel that dies: the notebook is run again in a new kernel without the cell
-  that killed it (at most ``MAX_KERNEL_RESTARTS`` times).
+  that killed it (at most ``MAX_KERNEL_RESTARTS`` times);
+- a submission that changes the course's files on disk: grading stops
+  (:class:`CourseFilesChanged`), since every later grade would rest on them.
 
 Imports no TensorFlow: the notebooks run in kernels of their own.
 """
 
 import ast
 import csv
+import hashlib
+import hmac
+import json
+import os
 import re
+import secrets
+import shlex
 import sys
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from gan_helpers.instructor import judge as judge_code
+from gan_helpers.instructor.references import exercise
 
 from gan_helpers.instructor.notebook_files import (
     COURSE_NOTEBOOKS,
@@ -170,15 +191,122 @@ def _library_checks():
     """
     folder = Path(__file__).resolve().parents[1] / "checks"
     names = set()
-    for path in folder.glob("*.py"):
+    for path in folder.rglob("*.py"):
         names.update(re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
     return frozenset(names)
 
 
-def _rebind_checks_source(code, library_checks):
-    """Code that re-imports a check's functions from gan_helpers.checks (None when none is there)."""
-    names = [name for name in dict.fromkeys(check_function_names(code)) if name in library_checks]
-    return f"from gan_helpers.checks import {', '.join(names)}" if names else None
+def _check_calls(code):
+    """The calls of a check's code: [{"check": name, "args": [source], "kwargs": {name: source}}]."""
+    calls = []
+    for statement in ast.parse(code).body:
+        call = statement.value
+        calls.append({
+            "check": call.func.id,
+            "args": [ast.unparse(argument) for argument in call.args],
+            "kwargs": {keyword.arg: ast.unparse(keyword.value) for keyword in call.keywords if keyword.arg},
+        })
+    return calls
+
+
+def _is_judged(check, library_checks):
+    """A check whose every function is one of the library's: the grader judges it itself."""
+    return all(name in library_checks for name in check_function_names(check.code))
+
+
+def course_file_hashes():
+    """{path inside gan_helpers: sha256} of the library the grader (and, unchanged, the kernels) use."""
+    return judge_code.file_hashes(str(Path(judge_code.__file__).resolve().parents[1]))
+
+
+class CourseFilesChanged(RuntimeError):
+    """A submission changed the course's files on disk: later grades would rest on the changed files.
+
+    ``results`` holds the outcomes of the notebook that changed them (``grade_notebook``).
+    """
+
+    def __init__(self, message, results=None):
+        super().__init__(message)
+        self.results = results or {}
+
+
+_JUDGE_SOURCE = Path(judge_code.__file__).read_text(encoding="utf-8") + (
+    "\nmain(json.loads(GRADER_PARAMETERS), USER_NAMESPACE)\n"
+)
+
+
+class _Trust:
+    """The grader's side of the judge (gan_helpers.instructor.judge) for one kernel.
+
+    Keeps what the record cell reported (the digests of what the checks run on, the ids
+    of the course's ``test_*`` functions) out of the kernel's reach, makes each grader
+    cell with a key of its own, and reads back only verdicts signed with that key.
+    """
+
+    def __init__(self, files):
+        self.files = files
+        self.digests = None
+        self.check_ids = {}
+        self.failure = None
+
+    def cell(self, action, **extra):
+        """(source of a grader cell, its key, its nonce)."""
+        import nbformat
+
+        key, nonce = secrets.token_hex(32), secrets.token_hex(16)
+        parameters = {"action": action, "key": key, "nonce": nonce, "files": self.files,
+                      "digests": self.digests or {}, "check_ids": self.check_ids, **extra}
+        source = (f"exec({_JUDGE_SOURCE!r}, {{'__name__': 'gan_course_grader', "
+                  f"'GRADER_PARAMETERS': {json.dumps(parameters)!r}, 'USER_NAMESPACE': globals()}})")
+        return nbformat.v4.new_code_cell(source), key, nonce
+
+    def record_cell(self):
+        return self.cell("record")
+
+    def judge_cell(self, check):
+        calls = []
+        for call in _check_calls(check.code):
+            row = exercise(call["check"])
+            learner = None if row.learner_arguments is None else list(row.learner_arguments)
+            calls.append({**call, "references": list(row.references), "learner_arguments": learner})
+        return self.cell("judge", calls=calls)
+
+    def read(self, cell, key, nonce):
+        """The signed verdict payload of a grader cell (dict), or a failure payload saying why there is none."""
+        text = "".join(output.get("text", "") for output in cell.get("outputs", [])
+                       if output.get("output_type") == "stream" and output.get("name") == "stdout")
+        mark = judge_code.VERDICT_MARK + " "
+        for line in text.splitlines():
+            if not line.startswith(mark):
+                continue
+            body, _, signature = line[len(mark):].rpartition(" ")
+            expected = hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected, signature):
+                continue
+            payload = json.loads(body)
+            if payload.get("nonce") == nonce:
+                return payload
+        errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+        if errors:
+            error = errors[0]
+            reason = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".rstrip(": ")
+            return {"passed": False, "message": f"the grader's check did not finish ({reason})"}
+        return {"passed": False, "message": "no verdict from the grader's check: the submission silenced, "
+                                            "redirected or rewrote the kernel's output"}
+
+    def update(self, payload):
+        """Keep what a signed verdict reports: the digests of the checks imported afresh, their ids."""
+        if payload.get("digests"):
+            fresh = payload["digests"]
+            if self.digests is None:
+                self.digests = dict(fresh)
+            else:
+                self.digests = {name: value for name, value in self.digests.items()
+                                if not judge_code.is_checks_module(name)} | fresh
+        for name, identity in payload.get("check_ids", {}).items():
+            known = self.check_ids.setdefault(name, [])
+            if identity not in known:
+                known.append(identity)
 
 
 class _KernelDied(Exception):
@@ -190,7 +318,8 @@ class _KernelDied(Exception):
 class _NotebookRun:
     """Execute one notebook's cells in a fresh kernel and record each check's outcome."""
 
-    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir):
+    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files=None,
+                 kernel_prefix=None):
         self.notebook = notebook
         self.matched = matched
         self.time_limit = time_limit
@@ -198,7 +327,10 @@ class _NotebookRun:
         self.cell_time_limit = cell_time_limit
         self.env = env
         self.workdir = workdir
-        self.library_checks = _library_checks()
+        self.files = course_file_hashes() if files is None else files
+        self.kernel_prefix = kernel_prefix
+        library_checks = _library_checks()
+        self.judged = {check for check in matched.values() if _is_judged(check, library_checks)}
         self.outcomes = {}
         self.not_run = f"not run: the notebook's time limit of {time_limit:g} s was reached"
         self._error_reply = None
@@ -209,7 +341,7 @@ class _NotebookRun:
     def _on_cell_error(self, cell, cell_index, execute_reply):
         self._error_reply = execute_reply.get("content", {})
 
-    def _execute(self, client, cell, index):
+    def _execute(self, client, cell, index, store_history=True):
         """Run one cell within the time left; return 'ok', 'error' or 'timeout' (seconds allowed)."""
         import nbformat
         from nbclient.exceptions import DeadKernelError
@@ -219,7 +351,7 @@ class _NotebookRun:
         client.error_on_timeout = {"ename": "TimeoutError", "evalue": f"the cell ran longer than {seconds} s"}
         self._error_reply = None
         try:
-            client.execute_cell(cell, index)
+            client.execute_cell(cell, index, store_history=store_history)
         except DeadKernelError:
             raise _KernelDied(index) from None
         if self._error_reply is None:
@@ -230,16 +362,25 @@ class _NotebookRun:
         client.timeout = RESPONSIVE_PROBE_SECONDS
         self._error_reply = None
         try:
-            client.execute_cell(probe, index)
+            client.execute_cell(probe, index, store_history=False)
         except DeadKernelError:
             raise _KernelDied(index) from None
         if self._error_reply is not None:
             raise _KernelDied(index)
         return "timeout", seconds
 
+    def _grader_cell(self, client, trust, made, index, what="the check"):
+        """Run a grader cell (record or judge); return its verdict payload."""
+        cell, key, nonce = made
+        status, seconds = self._execute(client, cell, index, store_history=False)
+        if status == "timeout":
+            return {"passed": False, "message": f"timed out: {what} ran longer than {seconds} s"}
+        payload = trust.read(cell, key, nonce)
+        trust.update(payload)
+        return payload
+
     def run_once(self, skip):
         """One pass over the notebook in a new kernel, leaving out the cells in ``skip``."""
-        import nbformat
         from nbclient import NotebookClient
 
         client = NotebookClient(
@@ -250,17 +391,28 @@ class _NotebookRun:
             record_timing=False,
             on_cell_error=self._on_cell_error,
             resources={"metadata": {"path": str(self.workdir)}},
+            kernel_manager_class=kernel_manager_class(self.kernel_prefix),
         )
         with client.setup_kernel(env=self.env):
+            trust = _Trust(self.files) if self.judged else None
+            if trust is not None:
+                recorded = self._grader_cell(client, trust, trust.record_cell(), -1,
+                                             what="importing the checks before the notebook's first cell")
+                if not recorded["passed"]:
+                    trust.failure = recorded["message"]
             for index, cell in enumerate(self.notebook.cells):
                 if cell.cell_type != "code" or index in skip:
                     continue
                 if self._remaining() < 1:
                     return
                 check = self.matched.get(index)
-                rebind = _rebind_checks_source(check.code, self.library_checks) if check else None
-                if rebind:
-                    self._execute(client, nbformat.v4.new_code_cell(rebind), index)
+                if check in self.judged:
+                    if trust.failure:
+                        self.outcomes[check] = (False, trust.failure)
+                        continue
+                    payload = self._grader_cell(client, trust, trust.judge_cell(check), index)
+                    self.outcomes[check] = (bool(payload["passed"]), _short(_strip_ansi(payload["message"])))
+                    continue
                 status, seconds = self._execute(client, cell, index)
                 if check is not None:
                     timed_out = (False, f"timed out: the check ran longer than {seconds} s")
@@ -284,6 +436,32 @@ class _NotebookRun:
         return self.outcomes
 
 
+def kernel_manager_class(prefix=None):
+    """The kernel manager the grader starts kernels with: jupyter_client's, or one that runs under ``prefix``.
+
+    With a prefix (a list of words, e.g. ``["docker", "run", "--rm", "-i", ..., "IMAGE"]``)
+    the kernel's command is ``PREFIX python -m ipykernel_launcher -f CONNECTION_FILE``:
+    ``python`` is found by the prefix (a container's own Python; on this machine the
+    kernel's PATH starts with this Python's folder). ``{connection_file}`` and ``{cwd}``
+    in the prefix are replaced by the kernel's connection file and scratch folder.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    if not prefix:
+        return AsyncKernelManager
+    words = list(prefix)
+
+    class PrefixedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            command = super().format_kernel_cmd(extra_arguments)
+            fields = {"connection_file": os.path.realpath(self.connection_file),
+                      "cwd": str(self._launch_args.get("cwd") or os.getcwd())}
+            filled = [re.sub(r"\{(connection_file|cwd)\}", lambda match: fields[match.group(1)], word) for word in words]
+            return filled + ["python"] + command[1:]
+
+    return PrefixedKernelManager
+
+
 def _read_submission(path):
     """A submitted notebook as an nbformat NotebookNode (v4), or NotebookFormatError."""
     import nbformat
@@ -302,22 +480,32 @@ def _read_submission(path):
     return notebook
 
 
-def kernel_environment(quick=True):
-    """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise, no widgets."""
-    import os
+def kernel_environment(quick=True, kernel_prefix=None):
+    """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise, no widgets.
 
+    Under a kernel prefix, this Python's folder comes first on PATH, so that a prefix
+    run on this machine (``env``, ``nice``, a sandbox) starts this Python as ``python``.
+    """
     from gan_helpers import settings
 
     env = dict(os.environ)
     env[settings.QUICK_ENV] = "1" if quick else "0"
     env["GAN_COURSE_WIDGETS"] = "0"  # nobody watches: plain text output (see gan_helpers.widgets)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if kernel_prefix:
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
 def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
-                   cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True):
-    """Run one submitted notebook and return ``{check name: (passed, message)}`` for ``checks``."""
+                   cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, kernel_prefix=None, files=None):
+    """Run one submitted notebook and return ``{check name: (passed, message)}`` for ``checks``.
+
+    ``kernel_prefix``: words to start the kernel under (see :func:`kernel_manager_class`).
+    ``files``: the course's file hashes the kernel's library must match (default: as now);
+    raises :class:`CourseFilesChanged` when the notebook changed them.
+    """
+    files = course_file_hashes() if files is None else files
     if path is None:
         return {check.name: (False, "missing notebook") for check in checks}
     try:
@@ -327,7 +515,8 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
     matched = _match_checks(checks, notebook)
     with tempfile.TemporaryDirectory(prefix="gan_grade_") as workdir:
         run = _NotebookRun(notebook, matched, time_limit=time_limit, cell_time_limit=cell_time_limit,
-                           env=kernel_environment(quick), workdir=workdir)
+                           env=kernel_environment(quick, kernel_prefix), workdir=workdir, files=files,
+                           kernel_prefix=kernel_prefix)
         try:
             outcomes = run.run()
         except Exception as error:  # e.g. a kernel that cannot start: this notebook only
@@ -339,6 +528,13 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
             results[check.name] = (False, f"missing: no cell runs `{check.code}`")
         else:
             results[check.name] = outcomes.get(check, (False, run.not_run))
+    now = course_file_hashes()
+    changed = sorted(name for name in set(files) | set(now) if files.get(name) != now.get(name))
+    if changed:
+        raise CourseFilesChanged(
+            f"grading {path} changed the course's files: {', '.join('gan_helpers/' + name for name in changed)}. "
+            "Grading stopped: every later grade would rest on them. Restore them (git checkout, or reinstall "
+            "the course) and grade inside a container (README, For instructors: --kernel-prefix).", results)
     return results
 
 
@@ -425,7 +621,7 @@ def summary_table(results):
 
 
 def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
-          cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, log=print, jobs=1):
+          cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, log=print, jobs=1, kernel_prefix=None):
     """Grade every student's notebooks against the checks of the course's notebooks.
 
     Args:
@@ -437,8 +633,13 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
         log: called with a line of progress per notebook (None for silence).
         jobs: how many notebooks run at once, each in its own kernel (about one per
             CPU core; time limits are wall-clock, so leave them room when raising this).
+        kernel_prefix: a command (string or list of words) each kernel runs under, e.g. a
+            container runtime; see :func:`kernel_manager_class`. None: kernels run here.
     Returns:
         The list of :class:`CheckResult`, in student then notebook order, also written to ``out_csv``.
+    Raises:
+        CourseFilesChanged: a notebook changed the course's files; the report holds what was
+            graded until then (the notebooks not yet started: "not graded").
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}.")
@@ -452,11 +653,24 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
         raise FileNotFoundError(f"{submissions_dir} holds no student folders (one folder per student).")
     tasks = [(student, name, checks, match_submission(name, submitted))
              for student, submitted in students.items() for name, checks in course.items()]
+    if isinstance(kernel_prefix, str):
+        kernel_prefix = shlex.split(kernel_prefix)
+    files = course_file_hashes()
+
+    stopped = []
 
     def grade_one(task):
         student, name, checks, path = task
+        if stopped:
+            return [CheckResult(student, name, check.name, False, "not graded: grading stopped (see below)")
+                    for check in checks]
         start = time.monotonic()
-        outcomes = grade_notebook(path, checks, time_limit=time_limit, cell_time_limit=cell_time_limit, quick=quick)
+        try:
+            outcomes = grade_notebook(path, checks, time_limit=time_limit, cell_time_limit=cell_time_limit,
+                                      quick=quick, kernel_prefix=kernel_prefix, files=files)
+        except CourseFilesChanged as error:
+            stopped.append(error)
+            outcomes = error.results
         rows = [CheckResult(student, name, check.name, *outcomes[check.name]) for check in checks]
         if log:
             passed = sum(row.passed for row in rows)
@@ -472,6 +686,8 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
             graded = list(pool.map(grade_one, tasks))
     results = [row for rows in graded for row in rows]
     write_report(results, out_csv)
+    if stopped:
+        raise CourseFilesChanged(f"{stopped[0]} The report so far: {out_csv}.", stopped[0].results)
     return results
 
 
@@ -493,13 +709,18 @@ def add_arguments(parser):
                         help="notebooks to run at once, each in its own kernel (default 1; about one per CPU core)")
     parser.add_argument("--full", action="store_true",
                         help="run the notebooks in full, not in quick mode (slow: real training)")
+    parser.add_argument("--kernel-prefix", default=None, metavar="COMMAND",
+                        help="run each notebook's kernel as 'COMMAND python -m ipykernel_launcher -f "
+                             "{connection_file}', e.g. a container runtime (README, For instructors); "
+                             "{connection_file} and {cwd} in COMMAND are filled in")
 
 
 def run(args):
     try:
         results = grade(args.submissions, args.out, notebooks_dir=args.notebooks, time_limit=args.timeout,
-                        cell_time_limit=args.cell_timeout, quick=not args.full, jobs=args.jobs)
-    except (OSError, ValueError) as error:
+                        cell_time_limit=args.cell_timeout, quick=not args.full, jobs=args.jobs,
+                        kernel_prefix=args.kernel_prefix)
+    except (OSError, ValueError, CourseFilesChanged) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     print()

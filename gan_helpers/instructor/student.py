@@ -6,15 +6,24 @@ Every ``### BEGIN SOLUTION`` .. ``### END SOLUTION`` region of a code cell becom
 ``# YOUR CODE HERE`` and ``raise NotImplementedError`` at the region's indentation; a
 markdown answer (a cell that starts with ``**Answer.**``, or a solution region inside
 markdown) becomes ``*Your answer here.*``; outputs, execution counts, execution timings
-and saved widget state are dropped. Everything else is copied as it is, and the files
-are written the way Jupyter writes them, so running the command twice gives
-byte-identical files.
+and saved widget state are dropped. The header of a course notebook becomes the
+exercise version's (its Colab badge opens ``exercises/NAME``, no "(solutions)" label,
+see ``headers``), and check cells that nbgrader's metadata marks as locked tests are
+made read-only in JupyterLab (``editable``/``deletable`` false), so that a learner does
+not break a check by accident. Everything else is copied as it is, and the files are
+written the way Jupyter writes them, so running the command twice gives byte-identical
+files.
+
+The course's own student version lives in ``exercises/``, written by
+``python -m gan_helpers make-student notebooks/ exercises/`` (``update-notebooks`` does
+it too) and kept identical to it by ``tests/instructor/test_exercises.py``.
 """
 
 import copy
 import sys
 from pathlib import Path
 
+from gan_helpers.instructor.headers import exercise_header, first_markdown_cell
 from gan_helpers.instructor.notebook_files import (
     NotebookFormatError,
     cell_source,
@@ -63,6 +72,11 @@ def strip_markdown_answer(source, where="cell"):
     return stubbed.replace("\n".join(CODE_STUB), ANSWER_STUB).replace(CODE_STUB[0] + "\n", "")
 
 
+def _is_locked_test(cell):
+    role = cell.get("metadata", {}).get("nbgrader") or {}
+    return cell["cell_type"] == "code" and role.get("grade") and role.get("locked") and not role.get("solution")
+
+
 def student_notebook(notebook, name="notebook"):
     """A student copy of a solution notebook (a dict; the argument is left unchanged)."""
     student = copy.deepcopy(notebook)
@@ -74,8 +88,16 @@ def student_notebook(notebook, name="notebook"):
             with_source(cell, strip_code_solutions(cell_source(cell), where))
             cell["outputs"] = []
             cell["execution_count"] = None
+            if _is_locked_test(cell):
+                cell["metadata"].update(editable=False, deletable=False)
         elif cell["cell_type"] == "markdown":
             with_source(cell, strip_markdown_answer(cell_source(cell), where))
+    header = first_markdown_cell(student)
+    if header is not None:
+        text = cell_source(header)
+        exercise = exercise_header(text, name)
+        if exercise != text:
+            with_source(header, exercise)
     return student
 
 

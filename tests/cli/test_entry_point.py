@@ -23,7 +23,8 @@ def run_probe(*arguments, cwd=None):
                           cwd=cwd)
 
 
-@pytest.mark.parametrize("arguments", [("--help",), ("make-student", "--help"), ("grade", "--help")])
+@pytest.mark.parametrize("arguments", [("--help",), ("make-student", "--help"), ("grade", "--help"),
+                                       ("update-notebooks", "--help")])
 def test_help_and_the_instructor_commands_do_not_import_tensorflow(arguments):
     result = run_probe(*arguments)
     assert result.stdout.strip().endswith("no tensorflow"), result.stdout + result.stderr
