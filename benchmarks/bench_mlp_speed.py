@@ -96,7 +96,7 @@ def build(seed):
 
 
 def eager_train_step(D, G, D_solver, G_solver, real_images):
-    """Notebook 05's ``train_step``: one alternating GAN step, eagerly."""
+    """Notebook 05's ``train_step`` (which takes the noise as arguments; here it is drawn inside), eagerly."""
     batch_size = real_images.shape[0]
     with tf.GradientTape() as tape:
         fake_images = G(sample_noise(batch_size, NOISE_DIM), training=True)

@@ -9,13 +9,16 @@ value matches a known mistake, what the mistake probably is.
 
 By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 :mod:`~gan_helpers.checks.models` (02, 03, 07, 08, on one engine),
-:mod:`~gan_helpers.checks.losses` (04, 06), :mod:`~gan_helpers.checks.evaluation`
-and :mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
+:mod:`~gan_helpers.checks.losses` (04, 06), :mod:`~gan_helpers.checks.training`
+(05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
+(05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
+:mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
 (10); :mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
 from gan_helpers.checks.augmentation import test_add_mirror_images
 from gan_helpers.checks.basics import test_leaky_relu, test_sample_noise
+from gan_helpers.checks.dynamics import test_xy_updates
 from gan_helpers.checks.engine import rel_error
 from gan_helpers.checks.evaluation import test_frechet_distance
 from gan_helpers.checks.exploring import test_interpolate, test_nearest_neighbours
@@ -34,6 +37,7 @@ from gan_helpers.checks.models import (
     test_dog_generator,
     test_generator,
 )
+from gan_helpers.checks.training import test_get_solvers, test_train_step
 
 __all__ = [
     "describe_layers",
@@ -49,9 +53,12 @@ __all__ = [
     "test_generator",
     "test_generator_gradient_factors",
     "test_generator_loss",
+    "test_get_solvers",
     "test_interpolate",
     "test_leaky_relu",
     "test_lsgan_loss",
     "test_nearest_neighbours",
     "test_sample_noise",
+    "test_train_step",
+    "test_xy_updates",
 ]

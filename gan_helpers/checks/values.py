@@ -2,7 +2,7 @@
 
 They live in ``gan_helpers/reference/checks.npz``, shipped with the package, and
 are recomputed from the reference implementations (``ops``, ``models``,
-``losses``, ``metrics``) by one command::
+``losses``, ``metrics``, and the compiled train step of ``training.run_a_gan``) by one command::
 
     python -m gan_helpers regenerate-checks            # rewrites the shipped file
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
@@ -17,10 +17,12 @@ gives identical arrays.
 import contextlib
 import pathlib
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import layers
 
-from gan_helpers import losses, metrics, models, ops
+from gan_helpers import losses, metrics, models, ops, training
 
 # The file the checks read.
 CHECKS_FILE = pathlib.Path(__file__).resolve().parents[1] / "reference" / "checks.npz"
@@ -267,6 +269,105 @@ def dc_discriminator_input(values):
 
 
 # ---------------------------------------------------------------------------
+# The training step's small models (test_train_step)
+# ---------------------------------------------------------------------------
+#
+# test_train_step runs a learner's train step once on tiny MLPs, each with a batch
+# norm layer (so that a call without training=True changes the losses), from fixed
+# weights, on a fixed batch and fixed noise, with two plain SGD optimizers of
+# different learning rates (so that an update is proportional to its gradient, and
+# swapped optimizers show). The expected values are those of the library's own
+# compiled step, the one run_a_gan runs.
+
+STEP_IMAGE_SIZE, STEP_NOISE_SIZE, STEP_HIDDEN, STEP_BATCH = 12, 4, 8, 8
+STEP_LEARNING_RATES = {"D_solver": 0.5, "G_solver": 0.2}
+STEP_DISCRIMINATOR_PLAN = [
+    ("dense", STEP_IMAGE_SIZE, STEP_HIDDEN), ("bn", STEP_HIDDEN), ("act",), ("dense", STEP_HIDDEN, 1), ("act",),
+]  # fmt: skip
+STEP_GENERATOR_PLAN = [
+    ("dense", STEP_NOISE_SIZE, STEP_HIDDEN), ("bn", STEP_HIDDEN), ("act",), ("dense", STEP_HIDDEN, STEP_IMAGE_SIZE),
+    ("act",),
+]  # fmt: skip
+
+
+def _step_weights(plan, seed):
+    """fixed_weights, with batch norm scales near 1: in training mode they scale activations as they are."""
+    weights = fixed_weights(plan, seed)
+    for index, (shape, kind, _) in enumerate(weight_spec(plan)):
+        if kind == "gamma":
+            weights[index] = np.random.default_rng((seed, index, 1)).uniform(0.5, 1.5, size=shape).astype(np.float32)
+    return weights
+
+
+def train_step_models():
+    """Fresh ``(D, G, D_solver, G_solver)`` for test_train_step, weights fixed, optimizers built.
+
+    D: 12 values -> Dense(8) -> BatchNormalization -> LeakyReLU(0.2) -> Dense(1), a logit.
+    G: 4 noise values -> Dense(8) -> BatchNormalization -> ReLU -> Dense(12) -> tanh.
+    The optimizers are built for their own network's weights, as run_a_gan builds
+    them, so that a step wrapped in tf.function creates no variable, and an
+    optimizer handed the other network's weights says so.
+    """
+    D = keras.Sequential([
+        keras.Input((STEP_IMAGE_SIZE,)), layers.Dense(STEP_HIDDEN, name="d_dense_1"),
+        layers.BatchNormalization(name="d_batch_norm"), layers.LeakyReLU(0.2, name="d_leaky_relu"),
+        layers.Dense(1, name="d_dense_2"),
+    ], name="discriminator")  # fmt: skip
+    G = keras.Sequential([
+        keras.Input((STEP_NOISE_SIZE,)), layers.Dense(STEP_HIDDEN, name="g_dense_1"),
+        layers.BatchNormalization(name="g_batch_norm"), layers.ReLU(name="g_relu"),
+        layers.Dense(STEP_IMAGE_SIZE, activation="tanh", name="g_dense_2"),
+    ], name="generator")  # fmt: skip
+    D.set_weights(_step_weights(STEP_DISCRIMINATOR_PLAN, WEIGHTS_SEED))
+    G.set_weights(_step_weights(STEP_GENERATOR_PLAN, WEIGHTS_SEED + 1))
+    return (D, G, *train_step_solvers(D, G))
+
+
+def train_step_solvers(D, G):
+    """Two SGD optimizers with different learning rates, built for D's and G's weights."""
+    solvers = []
+    for name, model in (("D_solver", D), ("G_solver", G)):
+        solver = keras.optimizers.SGD(STEP_LEARNING_RATES[name], name=name)
+        solver.build(model.trainable_variables)
+        solvers.append(solver)
+    return solvers
+
+
+def flat_weights(variables):
+    """The values of ``variables`` as one float32 vector."""
+    return np.concatenate([np.ravel(v.numpy()) for v in variables]).astype(np.float32)
+
+
+def _train_step_inputs():
+    rng = np.random.default_rng((INPUTS_SEED, 5))
+    return {
+        "step_real": rng.uniform(-1.0, 1.0, size=(STEP_BATCH, STEP_IMAGE_SIZE)).astype(np.float32),
+        "step_noise_d": rng.uniform(-1.0, 1.0, size=(STEP_BATCH, STEP_NOISE_SIZE)).astype(np.float32),
+        "step_noise_g": rng.uniform(-1.0, 1.0, size=(STEP_BATCH, STEP_NOISE_SIZE)).astype(np.float32),
+    }
+
+
+def _train_step_expected():
+    """One step of run_a_gan's compiled step on the small models: its losses and each network's update."""
+    values = _train_step_inputs()
+    D, G, D_solver, G_solver = train_step_models()
+    d_before, g_before = flat_weights(D.trainable_variables), flat_weights(G.trainable_variables)
+    step = training._TrainStep(
+        D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+        strategy=tf.distribute.get_strategy(), data_shape=(STEP_IMAGE_SIZE,), capacity=1,
+    )  # fmt: skip
+    inputs = [tf.constant(values[key]) for key in ("step_real", "step_noise_d", "step_noise_g")]
+    with full_float32_matmuls():
+        step.compile([tf.TensorSpec((None, *x.shape[1:]), tf.float32) for x in inputs])(*inputs)
+    d_loss, g_loss = step.losses.numpy()[0]
+    values["step_d_loss"], values["step_g_loss"] = np.float32(d_loss), np.float32(g_loss)
+    values["step_d_update"] = flat_weights(D.trainable_variables) - d_before
+    values["step_g_update"] = flat_weights(G.trainable_variables) - g_before
+    return values
+
+
+
+# ---------------------------------------------------------------------------
 # Expected values
 # ---------------------------------------------------------------------------
 
@@ -315,6 +416,7 @@ def compute_expected():
     values.update(_fid_values())
     values["weights_seed"] = np.array(WEIGHTS_SEED)
     values.update(_model_outputs(values))
+    values.update(_train_step_expected())
     return values
 
 

@@ -46,6 +46,9 @@ EXERCISES = {
     "test_dc_generator": Exercise(("gan_helpers.models:dc_generator",)),
     "test_dog_discriminator": Exercise(("gan_helpers.models:dog_discriminator",)),
     "test_dog_generator": Exercise(("gan_helpers.models:dog_generator",)),
+    "test_get_solvers": Exercise(("gan_helpers.training:get_solvers",)),
+    "test_train_step": Exercise(("gan_helpers.checks.training:reference_step",)),
+    "test_xy_updates": Exercise(("gan_helpers.checks.dynamics:iterates",)),
     "test_generator_gradient_factors": Exercise(("gan_helpers.losses:generator_gradient_factors",)),
     "test_frechet_distance": Exercise(("gan_helpers.metrics:frechet_distance",)),
     "test_add_mirror_images": Exercise(),  # no library answer: notebook 10 trains on the learner's mirror images

@@ -6,7 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, metrics, models, ops
+from gan_helpers import checks, losses, metrics, models, ops, training
+from gan_helpers.checks import dynamics
+from gan_helpers.checks import training as training_checks
 
 
 def right_nearest(queries, pool, k):
@@ -28,11 +30,15 @@ REFERENCES = {
     "test_dog_generator": (models.dog_generator,),
     "test_interpolate": (lambda z0, z1, steps: z0 + np.linspace(0, 1, steps)[:, None] * (z1 - z0),),
     "test_nearest_neighbours": (right_nearest,),
+    "test_get_solvers": (training.get_solvers,),
+    "test_train_step": (training_checks.reference_step,),
+    "test_xy_updates": (lambda *game: dynamics.iterates(*game), lambda *game: dynamics.iterates(*game, order="simultaneous")),
     "test_frechet_distance": (metrics.frechet_distance,),
     "test_generator_gradient_factors": (losses.generator_gradient_factors,),
     "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
 }
-PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_add_mirror_images": "all images right"}
+PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
+              "test_add_mirror_images": "all images right"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 
