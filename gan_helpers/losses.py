@@ -1,8 +1,9 @@
 """GAN losses: the original (binary cross-entropy) GAN and the least-squares GAN.
 
-Every function takes the discriminator's outputs for a batch, shape (N, 1) or
+Every loss takes the discriminator's outputs for a batch, shape (N, 1) or
 (N,), and returns a float32 scalar: a mean over the batch, so that the loss (and
 the size of a gradient step) does not grow with the batch size.
+``generator_gradient_factors`` says what each generator loss sends back per sample.
 """
 
 import tensorflow as tf
@@ -83,3 +84,23 @@ def ls_generator_loss(scores_fake):
     """
     scores_fake = _as_float32(scores_fake)
     return 0.5 * tf.reduce_mean(tf.square(scores_fake - 1.0))
+
+
+def generator_gradient_factors(scores):
+    """The derivative of each sample's generator loss with respect to D's output on it.
+
+    The generator learns through these factors: by the chain rule its gradient is
+    the batch mean of factor_i * d(score_i)/d(weights). (Notebook 06.)
+
+    Args:
+        scores: D's outputs s on N generated images, shape (N,).
+    Returns:
+        (minimax, non_saturating, least_squares), three float32 tensors of shape (N,):
+        the derivatives of log(1 - sigmoid(s)), -log sigmoid(s) and 1/2 (s - 1)^2,
+        that is -sigmoid(s), sigmoid(s) - 1 and s - 1 (least squares with the 0-1 coding).
+    """
+    scores = _as_float32(scores)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        per_sample = (-tf.nn.softplus(scores), tf.nn.softplus(-scores), 0.5 * tf.square(scores - 1.0))
+    return tuple(tape.gradient(loss, scores) for loss in per_sample)

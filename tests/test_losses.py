@@ -100,3 +100,12 @@ def test_losses_are_batch_means_not_sums():
     many = losses.discriminator_loss(tf.fill((50, 1), 0.3), tf.fill((50, 1), -0.2))
     assert float(many) == pytest.approx(float(one), rel=1e-6)
     assert float(losses.ls_generator_loss(tf.fill((50, 1), 0.3))) == pytest.approx(0.5 * 0.7**2, rel=1e-6)
+
+
+def test_generator_gradient_factors_are_the_per_sample_derivatives_even_for_large_scores():
+    scores = np.array([-60.0, -3.0, -0.5, 0.0, 0.7, 2.0, 60.0])
+    minimax, non_saturating, least_squares = losses.generator_gradient_factors(scores)
+    sigmoid = 1 / (1 + np.exp(-scores))
+    for factor, expected in [(minimax, -sigmoid), (non_saturating, sigmoid - 1), (least_squares, scores - 1)]:
+        assert factor.shape == (7,) and factor.dtype == tf.float32
+        np.testing.assert_allclose(np.asarray(factor), expected, rtol=1e-6, atol=1e-7)

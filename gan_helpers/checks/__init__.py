@@ -11,15 +11,23 @@ By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 :mod:`~gan_helpers.checks.models` (02, 03, 07, 08, on one engine),
 :mod:`~gan_helpers.checks.losses` (04, 06), :mod:`~gan_helpers.checks.training`
 (05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
-(05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.exploring`
-(09); :mod:`~gan_helpers.checks.engine` holds what they share.
+(05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
+:mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
+(10); :mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
+from gan_helpers.checks.augmentation import test_add_mirror_images
 from gan_helpers.checks.basics import test_leaky_relu, test_sample_noise
 from gan_helpers.checks.dynamics import test_xy_updates
 from gan_helpers.checks.engine import rel_error
+from gan_helpers.checks.evaluation import test_frechet_distance
 from gan_helpers.checks.exploring import test_interpolate, test_nearest_neighbours
-from gan_helpers.checks.losses import test_discriminator_loss, test_generator_loss, test_lsgan_loss
+from gan_helpers.checks.losses import (
+    test_discriminator_loss,
+    test_generator_gradient_factors,
+    test_generator_loss,
+    test_lsgan_loss,
+)
 from gan_helpers.checks.models import (
     describe_layers,
     test_dc_discriminator,
@@ -34,13 +42,16 @@ from gan_helpers.checks.training import test_get_solvers, test_train_step
 __all__ = [
     "describe_layers",
     "rel_error",
+    "test_add_mirror_images",
     "test_dc_discriminator",
     "test_dc_generator",
     "test_discriminator",
     "test_discriminator_loss",
     "test_dog_discriminator",
     "test_dog_generator",
+    "test_frechet_distance",
     "test_generator",
+    "test_generator_gradient_factors",
     "test_generator_loss",
     "test_get_solvers",
     "test_interpolate",

@@ -1,4 +1,5 @@
-"""Checks of notebook 04: the GAN losses on logits and the least-squares GAN losses.
+"""Checks of notebooks 04 and 06: the GAN losses on logits, the least-squares GAN losses, and the
+per-sample gradient each generator loss gives a fake.
 
 Each loss is run on fixed discriminator outputs of shape (N, 1), as the
 discriminator returns them, then of shape (N,), which the docstrings allow too,
@@ -6,11 +7,15 @@ and compared with stored values; a wrong value is matched against the values of
 known mistakes (written out here in float64 numpy) to name the mistake.
 """
 
+import itertools
+
 import numpy as np
 import tensorflow as tf
 
 from gan_helpers.checks.engine import (
+    ELEMENTWISE_TOLERANCE,
     LOSS_TOLERANCE,
+    array_values,
     call_student,
     expected_values,
     fail,
@@ -228,3 +233,126 @@ def test_lsgan_loss(ls_discriminator_loss, ls_generator_loss):
         _ls_g_mistakes, what="scores",
     )
     passed(check, max(d_error, g_error))
+
+
+# ---------------------------------------------------------------------------
+# Notebook 06: what each generator loss does with D's output on a fake
+# ---------------------------------------------------------------------------
+
+_FACTOR_NAMES = ("minimax", "non_saturating", "least_squares")
+_FACTOR_WORDS = {
+    "minimax": "the minimax factor (d/ds of log(1 - sigmoid(s)))",
+    "non_saturating": "the non-saturating factor (d/ds of -log sigmoid(s))",
+    "least_squares": "the least-squares factor (d/ds of 1/2 (s - 1)^2)",
+}
+_PER_SAMPLE = ("1/N of the expected values: the gradient of a batch mean gives each score 1/N of its own derivative. "
+               "Differentiate the per-sample losses (tape.gradient of a vector of losses, or of their sum, gives each "
+               "score the derivative of its own loss), or multiply by N.")
+_WITH_RESPECT_TO_D = ("that is the derivative with respect to the probability D = sigmoid(s); take it with respect to "
+                      "the score s itself (watch the scores, compute the loss from them).")
+
+
+def _factor_mistakes(scores):
+    """(hint, (minimax, non-saturating, least squares) value or None) of known mistakes, per factor."""
+    s = np.asarray(scores, np.float64)
+    n, p = len(s), _sigmoid(s)
+    return {
+        "minimax": [
+            ("the sign is flipped: the minimax generator minimises log(1 - D(G(z))), whose derivative is -sigmoid(s).", p),
+            ("this is the non-saturating factor sigmoid(s) - 1: the minimax loss is log(1 - sigmoid(s)).", p - 1),
+            ("-1/(1 - D): " + _WITH_RESPECT_TO_D, -1 / (1 - p)),
+            (_PER_SAMPLE, -p / n),
+        ],
+        "non_saturating": [
+            ("the sign is flipped: the generator minimises -log D(G(z)), whose derivative is sigmoid(s) - 1.", 1 - p),
+            ("this is the minimax factor -sigmoid(s): the non-saturating loss is -log sigmoid(s).", -p),
+            ("-1/D: " + _WITH_RESPECT_TO_D, -1 / p),
+            (_PER_SAMPLE, (p - 1) / n),
+        ],
+        "least_squares": [
+            ("the sign is flipped: the derivative of 1/2 (s - 1)^2 is s - 1.", 1 - s),
+            ("twice the expected values: the 1/2 in 1/2 (s - 1)^2 is dropped (the course's loss keeps it, and then "
+             "the factor is s - 1).", 2 * (s - 1)),
+            ("the factor of the target 0, 1/2 s^2: the generator pulls its scores to c = 1 in the course's 0-1 "
+             "coding (0 is the target of the (-1, 1, 0) coding).", s),
+            ("a sigmoid is applied to the scores: the least-squares loss works on D's raw outputs, 1/2 (s - 1)^2.",
+             (p - 1) * p * (1 - p)),
+            (_PER_SAMPLE, (s - 1) / n),
+        ],
+    }
+
+
+def _factor_parts(check, output, count):
+    """The learner's three factors as float64 arrays of shape (count,); a failure says what is wrong."""
+    if output is None:
+        fail(check, "generator_gradient_factors returned None.", "did you forget the `return` statement?")
+    if isinstance(output, dict):
+        fail(check, "generator_gradient_factors returned a dict.",
+             "return a tuple of three: (minimax, non_saturating, least_squares).")
+    if isinstance(output, (tuple, list)):
+        parts = list(output)
+    elif tf.is_tensor(output) or isinstance(output, np.ndarray):
+        parts = list(np.asarray(output)) if np.ndim(output) == 2 and np.shape(output)[0] == 3 else None
+        if parts is None:
+            hint = "the two dimensions are swapped: one row per loss." if np.shape(output) == (count, 3) else None
+            fail(check, f"generator_gradient_factors returned one array of shape {np.shape(output)}, expected three "
+                        f"of shape ({count},).", hint or "return (minimax, non_saturating, least_squares).")
+    else:
+        fail(check, f"generator_gradient_factors returned a {type(output).__name__}, expected a tuple of three tensors.")
+    if len(parts) != 3:
+        fail(check, f"generator_gradient_factors returned {len(parts)} values, expected 3: "
+                    "(minimax, non_saturating, least_squares).")
+    arrays = []
+    for name, part in zip(_FACTOR_NAMES, parts):
+        if part is None:
+            fail(check, f"the {name} factor is None.",
+                 "tape.gradient returns None when the loss does not depend on the watched tensor: call "
+                 "tape.watch(scores) inside the `with tf.GradientTape() as tape:` block, then compute the loss from "
+                 "scores with TensorFlow operations (numpy, or a float() on the way, cuts the tape).")
+        values = array_values(check, f"the {name} factor", part)
+        if values.shape != (count,):
+            fail(check, f"the {name} factor has shape {values.shape}, expected ({count},): one number per score.",
+                 "the tape gives the gradient in the scores' own shape; for scores of shape (N,) that is (N,)."
+                 if values.size == count else None)
+        arrays.append(values)
+    return arrays
+
+
+def test_generator_gradient_factors(generator_gradient_factors):
+    """Check ``generator_gradient_factors(scores)``: per-sample d(loss)/ds for three generator losses.
+
+    ``scores``: D's outputs on generated images, a float32 tensor of shape (N,). Expected:
+    (minimax, non_saturating, least_squares) = (-sigmoid(s), sigmoid(s) - 1, s - 1),
+    each of shape (N,), tensors or numpy arrays.
+    """
+    check = "test_generator_gradient_factors"
+    expected = expected_values()
+    scores = expected["factor_scores"]
+    wanted = [expected[f"factor_{name}"] for name in _FACTOR_NAMES]
+    output = call_student(check, "generator_gradient_factors", generator_gradient_factors, tf.constant(scores))
+    actual = _factor_parts(check, output, len(scores))
+    errors = [scaled_error(got, want) for got, want in zip(actual, wanted)]
+    if max(errors) <= ELEMENTWISE_TOLERANCE:
+        passed(check, max(errors))
+        return
+    for order in itertools.permutations(range(3)):
+        if order != (0, 1, 2) and all(scaled_error(actual[i], wanted[j]) <= ELEMENTWISE_TOLERANCE for i, j in enumerate(order)):
+            if order == (1, 0, 2):
+                fail(check, "the minimax and non-saturating factors are swapped.",
+                     "the minimax loss log(1 - sigmoid(s)) gives -sigmoid(s), near 0 while D rejects a fake (s << 0); "
+                     "the non-saturating loss -log sigmoid(s) gives sigmoid(s) - 1, near -1 there. Return "
+                     "(minimax, non_saturating, least_squares).")
+            names = ", ".join(_FACTOR_NAMES[j] for j in order)
+            fail(check, f"the three factors are right but in the order ({names}).",
+                 "return them as (minimax, non_saturating, least_squares).")
+    mistakes = _factor_mistakes(scores)
+    shown = [0, len(scores) // 2, len(scores) - 1]  # a rejected fake, an unsure one, an accepted one
+    for name, got, want, error in zip(_FACTOR_NAMES, actual, wanted, errors):
+        if error > ELEMENTWISE_TOLERANCE:
+            at = ", ".join(f"{scores[i]:g}" for i in shown)
+            fail(check, f"{_FACTOR_WORDS[name]} is wrong: at s = {at} it is {_numbers(got[shown])}, expected "
+                        f"{_numbers(want[shown])}.", matching_mistake(got, mistakes[name]))
+
+
+def _numbers(values):
+    return ", ".join(f"{value:.4g}" for value in values)

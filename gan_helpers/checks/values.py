@@ -2,7 +2,7 @@
 
 They live in ``gan_helpers/reference/checks.npz``, shipped with the package, and
 are recomputed from the reference implementations (``ops``, ``models``,
-``losses``, and the compiled train step of ``training.run_a_gan``) by one command::
+``losses``, ``metrics``, and the compiled train step of ``training.run_a_gan``) by one command::
 
     python -m gan_helpers regenerate-checks            # rewrites the shipped file
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import losses, models, ops, training
+from gan_helpers import losses, metrics, models, ops, training
 
 # The file the checks read.
 CHECKS_FILE = pathlib.Path(__file__).resolve().parents[1] / "reference" / "checks.npz"
@@ -185,6 +185,55 @@ def _inputs():
         "scores_real": rng.normal(0.6, 1.0, size=(10, 1)).astype(np.float32),
         "scores_fake": rng.normal(0.3, 1.0, size=(10, 1)).astype(np.float32),
     }
+
+
+# The scores at which the gradient factors of the generator losses are compared:
+# fakes that D rejects (negative), is unsure of, and accepts (positive), none at 0,
+# where the minimax and non-saturating factors are equal.
+FACTOR_SCORES = np.array([-5.3, -2.9, -1.2, -0.4, 0.3, 0.9, 1.7, 3.1, 4.6], np.float32)
+
+
+def _factor_values():
+    factors = losses.generator_gradient_factors(FACTOR_SCORES)
+    minimax, non_saturating, least_squares = (np.asarray(factor) for factor in factors)
+    return {
+        "factor_scores": FACTOR_SCORES,
+        "factor_minimax": minimax,
+        "factor_non_saturating": non_saturating,
+        "factor_least_squares": least_squares,
+    }
+
+
+# The Gaussians the Frechet distance check measures, in the order it tries them.
+FID_CASES = ("general", "singular", "same")
+
+
+def _fid_inputs():
+    """(mu1, sigma1, mu2, sigma2) of each case of FID_CASES, float64, from one seeded generator.
+
+    "general": 6 dimensions, full-rank covariances of different shapes (every known
+    mistake lands at least 2e-2 away from the right distance and from the others);
+    "singular": covariances estimated from 4 and 5 samples in 8 dimensions (ranks 3
+    and 4, as FID gets from fewer samples than features), where rounding makes zero
+    eigenvalues slightly negative; "same": one singular Gaussian twice, at distance 0.
+    """
+    rng = np.random.default_rng((INPUTS_SEED, 9, 6))
+    a, b = rng.normal(size=(2, 6, 6))
+    b = b * rng.uniform(0.3, 2.0, size=(6, 1))
+    inputs = {"general": (rng.normal(0.3, 0.5, 6), a @ a.T / 6, rng.normal(-0.3, 0.5, 6), b @ b.T / 6)}
+    x, y = rng.normal(size=(4, 8)), 1.5 * rng.normal(size=(5, 8))
+    inputs["singular"] = (x.mean(axis=0), np.cov(x, rowvar=False), y.mean(axis=0), np.cov(y, rowvar=False))
+    inputs["same"] = (x.mean(axis=0), np.cov(x, rowvar=False), x.mean(axis=0), np.cov(x, rowvar=False))
+    return inputs
+
+
+def _fid_values():
+    values = {}
+    for case, arguments in _fid_inputs().items():
+        for name, array in zip(("mu1", "sigma1", "mu2", "sigma2"), arguments):
+            values[f"fid_{case}_{name}"] = np.asarray(array, np.float64)
+        values[f"fid_{case}"] = np.array(metrics.frechet_distance(*arguments), np.float64)
+    return values
 
 
 # The dogs checks run DOG_SAMPLES images through the discriminator and
@@ -363,6 +412,8 @@ def compute_expected():
     scores_real, scores_fake = tf.constant(values["scores_real"]), tf.constant(values["scores_fake"])
     values["ls_d_loss"] = losses.ls_discriminator_loss(scores_real, scores_fake).numpy()
     values["ls_g_loss"] = losses.ls_generator_loss(scores_fake).numpy()
+    values.update(_factor_values())
+    values.update(_fid_values())
     values["weights_seed"] = np.array(WEIGHTS_SEED)
     values.update(_model_outputs(values))
     values.update(_train_step_expected())

@@ -49,6 +49,9 @@ EXERCISES = {
     "test_get_solvers": Exercise(("gan_helpers.training:get_solvers",)),
     "test_train_step": Exercise(("gan_helpers.checks.training:reference_step",)),
     "test_xy_updates": Exercise(("gan_helpers.checks.dynamics:iterates",)),
+    "test_generator_gradient_factors": Exercise(("gan_helpers.losses:generator_gradient_factors",)),
+    "test_frechet_distance": Exercise(("gan_helpers.metrics:frechet_distance",)),
+    "test_add_mirror_images": Exercise(),  # no library answer: notebook 10 trains on the learner's mirror images
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, models, ops, training
+from gan_helpers import checks, losses, metrics, models, ops, training
 from gan_helpers.checks import dynamics
 from gan_helpers.checks import training as training_checks
 
@@ -33,8 +33,12 @@ REFERENCES = {
     "test_get_solvers": (training.get_solvers,),
     "test_train_step": (training_checks.reference_step,),
     "test_xy_updates": (lambda *game: dynamics.iterates(*game), lambda *game: dynamics.iterates(*game, order="simultaneous")),
+    "test_frechet_distance": (metrics.frechet_distance,),
+    "test_generator_gradient_factors": (losses.generator_gradient_factors,),
+    "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
 }
-PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers"}
+PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
+              "test_add_mirror_images": "all images right"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 

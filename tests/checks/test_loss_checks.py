@@ -214,3 +214,138 @@ def squeezes(r, f):
 def test_a_loss_that_only_works_on_shape_n_1_fails_naming_its_line(check, arguments, hint):
     error = fails_with(check, *arguments, match=f"(?s){hint}")
     assert error.__cause__ is not None
+
+
+# ---------------------------------------------------------------- gradient factors (notebook 06)
+
+
+def per_sample_losses_on_the_tape(scores):
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        minimax = tf.math.log(1.0 - tf.sigmoid(scores))
+        non_saturating = -tf.math.log(tf.sigmoid(scores))
+        least_squares = 0.5 * tf.square(scores - 1.0)
+    return tuple(tape.gradient(loss, scores) for loss in (minimax, non_saturating, least_squares))
+
+
+def library_losses_times_n(scores):
+    """The library's batch-mean losses (the minimax one as minus D's loss on fakes), times N."""
+    n = tf.cast(tf.size(scores), tf.float32)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        minimax = -losses.discriminator_loss(tf.ones_like(scores), scores)
+        non_saturating = losses.generator_loss(scores)
+        least_squares = losses.ls_generator_loss(scores)
+    return [n * tape.gradient(loss, scores) for loss in (minimax, non_saturating, least_squares)]
+
+
+def summed_stable_losses(scores):
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        totals = [tf.reduce_sum(-tf.nn.softplus(scores)), tf.reduce_sum(tf.nn.softplus(-scores)),
+                  tf.reduce_sum((scores - 1.0) ** 2) / 2]
+    return tf.stack([tape.gradient(total, scores) for total in totals])
+
+
+def jacobian_diagonal(scores):
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        per_sample = [keras.ops.log(1 - keras.ops.sigmoid(scores)), -keras.ops.log_sigmoid(scores),
+                      0.5 * keras.ops.square(scores - 1)]
+    return tuple(tf.linalg.diag_part(tape.jacobian(loss, scores)) for loss in per_sample)
+
+
+def analytic_in_numpy(scores):
+    s = np.asarray(scores, np.float64)
+    p = 1 / (1 + np.exp(-s))
+    return [-p, p - 1, s - 1]
+
+
+def test_right_gradient_factors_pass(capsys):
+    rights = [per_sample_losses_on_the_tape, library_losses_times_n, summed_stable_losses, jacobian_diagonal, analytic_in_numpy]
+    for right in rights:
+        checks.test_generator_gradient_factors(right)
+    assert capsys.readouterr().out.count("test_generator_gradient_factors passed") == len(rights)
+
+
+def factors(minimax=None, non_saturating=None, least_squares=None):
+    """The right factors, any of them replaced by a function of (s, sigmoid(s))."""
+    def compute(scores):
+        s, p = scores, tf.sigmoid(scores)
+        return ((minimax or (lambda s, p: -p))(s, p), (non_saturating or (lambda s, p: p - 1))(s, p),
+                (least_squares or (lambda s, p: s - 1))(s, p))
+    return compute
+
+
+def with_respect_to_probability(scores):
+    with tf.GradientTape(persistent=True) as tape:
+        probability = tf.sigmoid(scores)
+        tape.watch(probability)
+        minimax, non_saturating = tf.math.log(1 - probability), -tf.math.log(probability)
+    return tape.gradient(minimax, probability), tape.gradient(non_saturating, probability), scores - 1
+
+
+def gradient_of_the_batch_mean(scores):
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(scores)
+        means = [-losses.discriminator_loss(tf.ones_like(scores), scores), losses.generator_loss(scores),
+                 losses.ls_generator_loss(scores)]
+    return tuple(tape.gradient(mean, scores) for mean in means)
+
+
+def forgot_to_watch(scores):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.nn.softplus(-scores))
+    return tape.gradient(loss, scores), scores, scores
+
+
+def through_numpy(scores):
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        loss = np.log(1 - 1 / (1 + np.exp(-np.asarray(scores))))
+    return tape.gradient(tf.constant(loss), scores), scores, scores
+
+
+GRADIENT_FACTOR_MISTAKES = [
+    (with_respect_to_probability, r"minimax factor .* is wrong.*-1/\(1 - D\): that is the derivative with respect to the probability"),
+    (factors(non_saturating=lambda s, p: -1 / p), r"non-saturating factor .* is wrong.*-1/D: that is the derivative with respect to the probability"),
+    (factors(minimax=lambda s, p: p - 1, non_saturating=lambda s, p: -p), "the minimax and non-saturating factors are swapped"),
+    (lambda scores: factors()(scores)[::-1], r"right but in the order \(least_squares, non_saturating, minimax\)"),
+    (factors(minimax=lambda s, p: p), r"minimax factor .*the sign is flipped"),
+    (factors(non_saturating=lambda s, p: 1 - p), r"non-saturating factor .*the sign is flipped"),
+    (factors(least_squares=lambda s, p: 1 - s), r"least-squares factor .*the sign is flipped"),
+    (factors(minimax=lambda s, p: p - 1), "this is the non-saturating factor sigmoid\\(s\\) - 1"),
+    (gradient_of_the_batch_mean, "1/N of the expected values: the gradient of a batch mean"),
+    (factors(least_squares=lambda s, p: (s - 1) / 9), r"least-squares factor .*1/N of the expected values"),
+    (factors(least_squares=lambda s, p: 2 * (s - 1)), "the 1/2 in 1/2 \\(s - 1\\)\\^2 is dropped"),
+    (factors(least_squares=lambda s, p: s), "target 0.*c = 1 in the course's 0-1 coding"),
+    (factors(least_squares=lambda s, p: (p - 1) * p * (1 - p)), "a sigmoid is applied to the scores"),
+    (forgot_to_watch, r"the minimax factor is None.*call tape.watch\(scores\)"),
+    (through_numpy, "the minimax factor is None.*numpy.*cuts the tape"),
+    (lambda scores: tf.stack(factors()(scores), axis=1), r"shape \(9, 3\).*the two dimensions are swapped"),
+    (lambda scores: factors()(scores)[:2], "returned 2 values, expected 3"),
+    (lambda scores: [tf.reshape(f, (-1, 1)) for f in factors()(scores)], r"has shape \(9, 1\), expected \(9,\)"),
+    (lambda scores: dict(zip(("minimax", "non_saturating", "least_squares"), factors()(scores))), "returned a dict"),
+    (lambda scores: None, "returned None"),
+    (stub, "generator_gradient_factors is not implemented yet"),
+]
+
+
+@pytest.mark.parametrize("wrong, hint", GRADIENT_FACTOR_MISTAKES)
+def test_gradient_factor_mistakes_fail_with_hint(wrong, hint):
+    fails_with(checks.test_generator_gradient_factors, wrong, match=f"(?s){hint}")
+
+
+def test_gradient_factor_mistakes_are_far_from_the_right_factors_and_from_each_other():
+    expected = check_values.load_expected()
+    mistakes = loss_checks._factor_mistakes(expected["factor_scores"])
+    for name, wrong in mistakes.items():
+        right = expected[f"factor_{name}"]
+        values = [np.asarray(value, np.float64) for _, value in wrong]
+        assert min(engine.scaled_error(value, right) for value in values) > 100 * engine.ELEMENTWISE_TOLERANCE
+        for i, a in enumerate(values):
+            assert all(engine.scaled_error(a, b) > 10 * engine.MISTAKE_MATCH_TOLERANCE for b in values[i + 1 :])
+    right = [expected[f"factor_{name}"] for name in ("minimax", "non_saturating", "least_squares")]
+    assert engine.scaled_error(right[0], right[1]) > 100 * engine.ELEMENTWISE_TOLERANCE  # no score at 0
+    np.testing.assert_allclose(right[0], -1 / (1 + np.exp(-expected["factor_scores"].astype(float))), rtol=1e-6)
+    np.testing.assert_allclose(right[2], expected["factor_scores"] - 1.0, rtol=1e-6)
