@@ -610,6 +610,10 @@ def _divergence_message(step, epoch, failure):
 # ----------------------------------------------------------------------------
 
 
+def _named_index(index):
+    return {"index": index}
+
+
 class _DataFeed:
     """Per-epoch ``tf.data`` pipelines yielding one dict per step.
 
@@ -665,15 +669,17 @@ class _DataFeed:
         self._check_first(tf.data.Dataset.from_tensors(self._as_model_input(self._gathered(
             images, labels, tf.range(min(count, self.batch_size))))))
 
+        def gather(step):
+            rest = {name: value for name, value in step.items() if name != "index"}
+            return self._as_model_input(self._gathered(images, labels, step["index"], **rest))
+
         def shuffled(epoch):
             # The order depends on (seed, epoch) only, not on TensorFlow's global seed,
             # so that a run resumed in a fresh kernel sees the data in the same order.
             order = np.random.default_rng([self.seed, epoch]).permutation(count)
             batches = tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size)
-            batches = batches.map(lambda index: {"index": index})
             # Group the indices (cheap), then gather each step's images at once.
-            return self._grouped(batches).map(lambda step: self._as_model_input(
-                self._gathered(images, labels, step.pop("index"), **step)))
+            return self._grouped(batches.map(_named_index)).map(gather)
 
         return shuffled
 
