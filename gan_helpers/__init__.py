@@ -20,6 +20,8 @@ _EXPORTS = {
     "models": [
         "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
+        "conditional_generator", "conditional_discriminator", "conditional_cifar_generator",
+        "conditional_cifar_discriminator",
     ],
     "training": ["get_solvers", "build_gan", "run_a_gan", "gpu_available", "GanCallback",
                  "GanHistory"],
@@ -31,10 +33,12 @@ _EXPORTS = {
     ],
     "viz": ["show_images", "image_grid", "save_image_grid", "plot_losses", "make_gif", "plot_class_shares",
             "EpochGrids"],
-    "widgets": ["LiveTraining", "browse_samples", "latent_walk"],
+    "widgets": ["LiveTraining", "browse_samples", "latent_walk", "conditional_explorer", "same_noise_images",
+                "class_interpolation_images"],
     "metrics": [
         "evaluate_generator", "evaluate_images", "generate", "classify", "classifier_info", "mnist_features",
         "frechet_distance", "fid_from_features", "nearest_neighbours", "MetricsCallback", "MIN_CLASS_SHARE",
+        "class_agreement",
     ],
 }  # fmt: skip
 

@@ -2,8 +2,10 @@
 
 The MLP GAN on flattened MNIST (Goodfellow et al., 2014, in the form of the
 CS231n assignment): images are vectors of 784 values in [-1, 1], noise vectors
-are uniform in [-1, 1]. Every discriminator returns *logits* (unbounded scores);
-the losses apply the sigmoid themselves, stably.
+are uniform in [-1, 1]. The DCGANs for MNIST, CIFAR-10 and the dogs. The
+conditional GANs, whose models take two inputs, ``G([noise, labels])`` and
+``D([images, labels])``, labels int32 of shape (N,). Every discriminator returns
+*logits* (unbounded scores); the losses apply the sigmoid themselves, stably.
 """
 
 import keras
@@ -251,3 +253,114 @@ def _upconv_generator(noise_dim, channels, out_channels, name):
         + [layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", activation="tanh", name="image")],
         name=name,
     )
+
+
+# ---------------------------------------------------------------------------
+# Conditional GANs (Mirza & Osindero, 2014): both networks are told the class.
+# ---------------------------------------------------------------------------
+
+# Classes of MNIST (digits) and of CIFAR-10.
+NUM_CLASSES = 10
+
+# Length of the learned label vector that a conditional generator joins to its noise.
+LABEL_EMBEDDING_DIM = 50
+
+
+def label_input():
+    """The label input of a conditional model: class indices, int32, shape (N,)."""
+    return keras.Input(shape=(), dtype="int32", name="label")
+
+
+def label_classes(model):
+    """How many classes a conditional model takes, or None when it cannot tell.
+
+    The size of the first ``Embedding`` (its ``input_dim``) or one-hot
+    ``CategoryEncoding`` (its ``num_tokens``) among the model's own layers: in the
+    course's conditional models, the table the labels are looked up in.
+    """
+    for layer in getattr(model, "layers", ()):
+        if isinstance(layer, layers.Embedding):
+            return int(layer.input_dim)
+        if isinstance(layer, layers.CategoryEncoding):
+            return int(layer.num_tokens)
+    return None
+
+
+def conditional_generator(noise_dim=NOISE_DIM, num_classes=NUM_CLASSES):
+    """The conditional DCGAN generator for MNIST: G([z, y]) draws digit y in the style z.
+
+    labels (N,) int32 -> Embedding(num_classes, 50)            (N, 50)   the label's learned vector
+    [noise (N, noise_dim), that vector] -> Concatenate         (N, noise_dim + 50)
+    -> the DCGAN generator of notebook 07 (``dc_generator(noise_dim + 50)``)  (N, 28, 28, 1) tanh
+
+    An ``Embedding`` row is what a one-hot vector times a weight matrix picks out, so this
+    is Mirza and Osindero's "one-hot label joined to the noise" with the matrix learned.
+    Inputs: ``[noise, labels]``, noise float32 (N, noise_dim), labels int32 (N,) in
+    0..num_classes - 1. Output: images (N, 28, 28, 1) in [-1, 1].
+    Parameters for noise_dim=96: 500 (embedding) + 146*3136+3136 + 12,544 + 32,800 + 128
+    + 513 = 507,441 (6,336 of them batch-norm moving statistics).
+    """
+    return _conditional_generator(noise_dim, num_classes, lambda size: dc_generator(size),
+                                  name="conditional_generator")
+
+
+def conditional_discriminator(num_classes=NUM_CLASSES):
+    """The conditional DCGAN discriminator for MNIST, a projection discriminator (Miyato & Koyama, 2018).
+
+    images (N, 28, 28, 1) -> the convolutions of ``dc_discriminator`` -> Flatten   phi(x): (N, 3136)
+    score  = Dense 1 of phi(x)                                psi(phi(x)): is it a real digit?
+    match  = <Embedding(num_classes, 3136)(y), phi(x)>         v_y . phi(x): is it digit y?
+    logits = score + match                                    (N, 1), no sigmoid
+
+    Inputs: ``[images, labels]``, images float32 (N, 28, 28, 1) in [-1, 1], labels int32
+    (N,). Parameters: 544 + 32,832 + 3,137 + 10*3136 = 67,873.
+    """
+    return _projection_discriminator((28, 28, 1), (32, 64), num_classes, name="conditional_discriminator")
+
+
+def conditional_cifar_generator(noise_dim=NOISE_DIM, num_classes=NUM_CLASSES, width=32):
+    """The conditional generator for 32x32 colour images (CIFAR-10's classes): G([z, y]).
+
+    The label's learned vector (Embedding(num_classes, 50)) joined to the noise, then
+    ``cifar_generator(noise_dim + 50, width)``. Inputs ``[noise, labels]``; output
+    images (N, 32, 32, 3) in [-1, 1].
+    """
+    return _conditional_generator(noise_dim, num_classes, lambda size: cifar_generator(size, width=width),
+                                  name="conditional_cifar_generator")
+
+
+def conditional_cifar_discriminator(num_classes=NUM_CLASSES, width=32):
+    """The conditional discriminator for 32x32 colour images: the convolutions of
+    ``cifar_discriminator(width)``, then a projection head as in :func:`conditional_discriminator`.
+
+    Inputs ``[images (N, 32, 32, 3), labels (N,)]``; output logits (N, 1).
+    """
+    return _projection_discriminator((CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), (width, 2 * width, 4 * width),
+                                     num_classes, name="conditional_cifar_discriminator")
+
+
+def _conditional_generator(noise_dim, num_classes, make_body, name):
+    """[noise, labels] -> the label's embedding joined to the noise -> ``make_body(noise_dim + 50)``."""
+    noise = keras.Input(shape=(noise_dim,), name="noise")
+    labels = label_input()
+    label_vectors = layers.Embedding(num_classes, LABEL_EMBEDDING_DIM, name="label_embedding")(labels)
+    joined = layers.Concatenate(name="noise_and_label")([noise, label_vectors])
+    images = make_body(noise_dim + LABEL_EMBEDDING_DIM)(joined)
+    return keras.Model([noise, labels], images, name=name)
+
+
+def _projection_discriminator(image_shape, channels, num_classes, name):
+    """Strided convolutions + leaky ReLU 0.2 (as ``_strided_discriminator``), flattened to phi(x);
+    logits = Dense 1 of phi(x) + <class embedding of y, phi(x)>."""
+    images = keras.Input(shape=image_shape, name="image")
+    labels = label_input()
+    h = images
+    for index, filters in enumerate(channels, start=1):
+        h = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv_{index}")(h)
+        h = layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}")(h)
+    features = layers.Flatten(name="features")(h)
+    score = layers.Dense(1, name="score")(features)
+    class_vectors = layers.Embedding(num_classes, features.shape[-1], name="class_embedding")(labels)
+    match = layers.Dot(axes=1, name="projection")([class_vectors, features])
+    logits = layers.Add(name="logits")([score, match])
+    return keras.Model([images, labels], logits, name=name)

@@ -1,4 +1,4 @@
-"""Watching a GAN train: the display of ``run_a_gan``, a sample browser and latent interpolation.
+"""Watching a GAN train, and exploring a trained generator: sliders with a static fallback.
 
 ``run_a_gan`` shows :func:`default_display` while it trains (``verbose=False`` leaves
 it out; its ``callbacks`` are added to it):
@@ -17,12 +17,16 @@ it out; its ``callbacks`` are added to it):
 All of them say the same thing at the start and the end (:func:`start_text`,
 :func:`status_parts`, :func:`end_text`).
 
-Two tools for after training, each a widget where one can be shown and a static
+Tools for after training, each a widget where one can be shown and a static
 picture otherwise:
 
 - :func:`browse_samples` ``(history)``: a slider over the grids in ``history.samples``;
 - :func:`latent_walk` ``(G)``: a slider over ``t`` in [0, 1] drawing
-  ``G((1 - t) z0 + t z1)`` for a few pairs of noise vectors.
+  ``G((1 - t) z0 + t z1)`` for a few pairs of noise vectors;
+- :func:`conditional_explorer` ``(G)``, for a conditional generator ``G([noise, labels])``:
+  a slider for the class and one for the noise (static: a grid of noise x classes).
+  :func:`same_noise_images` and :func:`class_interpolation_images` compute the pictures
+  of notebook 12: one noise drawn as every class, and a class morphing into another.
 
 Which display runs is decided by :func:`widget_frontend` each time ``run_a_gan``
 starts. The environment variable ``GAN_COURSE_WIDGETS`` overrides it: ``0`` always
@@ -591,3 +595,148 @@ def latent_walk(G, z0=None, z1=None, *, num=8, steps=9, seed=0):
     viz.show_images(rows.reshape((-1,) + rows.shape[2:]), ncols=rows.shape[1],
                     title="from z0 (left) to z1 (right), one row per pair")
 
+
+
+# ----------------------------------------------------------------------------------------
+# Conditional generators: pick the class, keep the style
+
+
+def _conditional_parts(G):
+    """G's noise input size and number of classes, for a conditional generator ``G([noise, labels])``."""
+    from gan_helpers.metrics import generator_noise_size, is_conditional
+    from gan_helpers.models import NUM_CLASSES, label_classes
+
+    if not is_conditional(G):
+        raise ValueError("This needs a conditional generator, one that takes [noise, labels] "
+                         "(G([noise, labels])); this one takes a single input.")
+    return generator_noise_size(G), label_classes(G) or NUM_CLASSES
+
+
+def labelled_images(G, noise, labels):
+    """``G([noise, labels])`` in inference mode, as numpy float32.
+
+    ``noise``: (n, noise_size) floats (numpy or a tensor); ``labels``: n integers, or one
+    integer for all. Both are handed to G as tensors (Keras refuses a list mixing
+    tensors and numpy arrays).
+    """
+    import tensorflow as tf
+
+    noise = tf.convert_to_tensor(np.asarray(noise, dtype=np.float32))
+    labels = np.broadcast_to(np.asarray(labels, dtype=np.int32), (noise.shape[0],))
+    return np.asarray(G([noise, tf.constant(labels)], training=False), dtype=np.float32)
+
+
+def same_noise_images(G, noise):
+    """Every class drawn from each noise vector: numpy (n, num_classes, ...), row i from ``noise[i]``.
+
+    With the noise fixed, only the label changes along a row: what stays the same is
+    what the noise controls (slant, thickness, size: the style).
+    """
+    _, num_classes = _conditional_parts(G)
+    noise = np.atleast_2d(np.asarray(noise, dtype=np.float32))
+    images = labelled_images(G, np.repeat(noise, num_classes, axis=0), np.tile(np.arange(num_classes), len(noise)))
+    return images.reshape((len(noise), num_classes) + images.shape[1:])
+
+
+def _label_code_models(G):
+    """Split G at the label's code: ``(encode, decode)`` with encode(labels) -> code (the
+    first floating-point tensor on the label's path: an embedding or a one-hot vector) and
+    decode([noise, code]) -> images. Raises ValueError when G's graph cannot be split there."""
+    import keras
+
+    try:
+        current = G.inputs[1]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        raise ValueError("Class interpolation needs a functional conditional generator G([noise, labels]).") from None
+    for layer in G.layers:
+        try:
+            layer_inputs = keras.tree.flatten(layer.input)
+        except (AttributeError, ValueError):  # an input layer, or a layer used twice
+            continue
+        if not any(tensor is current for tensor in layer_inputs):
+            continue
+        if len(layer_inputs) != 1:
+            break
+        current = layer.output
+        if "float" in str(current.dtype):
+            try:
+                return keras.Model(G.inputs[1], current), keras.Model([G.inputs[0], current], G.outputs[0])
+            except ValueError:
+                break
+    raise ValueError("Cannot find where G turns the labels into a vector (an Embedding or a one-hot "
+                     "encoding fed by the label input alone), so it cannot mix two classes.")
+
+
+def class_interpolation_images(G, noise, start_label, end_label, ts):
+    """Images between two classes with the noise fixed: numpy (len(ts), n, ...).
+
+    The label's code (G's label embedding, or one-hot vector) moves in a straight line
+    from ``start_label``'s (t = 0) to ``end_label``'s (t = 1) while ``noise`` (n, noise_size)
+    stays the same, so the style stays and the class morphs.
+    """
+    import tensorflow as tf
+
+    encode, decode = _label_code_models(G)
+    noise = np.atleast_2d(np.asarray(noise, dtype=np.float32))
+    codes = np.asarray(encode(tf.constant([start_label, end_label], tf.int32)), dtype=np.float32)
+    frames = []
+    for t in np.asarray(ts, dtype=np.float32).reshape(-1):
+        code = np.repeat(((1.0 - t) * codes[0] + t * codes[1])[None], len(noise), axis=0)
+        frames.append(np.asarray(decode([tf.constant(noise), tf.constant(code)], training=False), np.float32))
+    return np.stack(frames)
+
+
+class ConditionalExplorer:
+    """Two sliders, the class and the noise, and what a conditional generator draws from them.
+
+    ``digit`` picks the label, ``noise`` the seed of one noise vector (``sample_noise``);
+    ``image`` shows G([noise, digit]) enlarged, ``row`` the same noise drawn as every class.
+    In a notebook it shows itself as a cell's last value.
+    """
+
+    def __init__(self, G, *, digit=0, seed=0, max_seed=99):
+        import ipywidgets as w
+
+        self.G = G
+        self.noise_size, self.num_classes = _conditional_parts(G)
+        self.label = w.HTML()
+        self.image = w.Image(value=b"", format="png", layout=w.Layout(width="140px"))
+        self.row = w.Image(value=b"", format="png")
+        self.digit = w.IntSlider(value=digit, min=0, max=self.num_classes - 1, description="class")
+        self.noise = w.IntSlider(value=seed, min=0, max=max_seed, description="noise")
+        for slider in (self.digit, self.noise):
+            slider.observe(self._show, names="value")
+        self._show()
+        self.widget = w.VBox([self.label, w.HBox([self.image, self.row]), self.digit, self.noise])
+
+    def _show(self, change=None):
+        from gan_helpers.ops import sample_noise
+
+        z = np.asarray(sample_noise(1, self.noise_size, seed=int(self.noise.value)))
+        every_class = same_noise_images(self.G, z)[0]
+        self.image.value = grid_png(every_class[self.digit.value: self.digit.value + 1], width=140)
+        self.row.value = grid_png(every_class, ncols=self.num_classes, width=GRID_DISPLAY_WIDTH * 2)
+        self.label.value = (f"<b>G([noise #{self.noise.value}, {self.digit.value}])</b>; right: the same noise, "
+                            f"every class 0 to {self.num_classes - 1}")
+
+    def _ipython_display_(self):
+        _display(self.widget)
+
+
+def conditional_explorer(G, *, digit=0, seed=0, max_seed=99, static_rows=4):
+    """Pick a class and a noise vector and see what a conditional generator draws.
+
+    A notebook with widgets shows :class:`ConditionalExplorer` (a slider for the class,
+    one for the noise). Without widgets, a grid: ``static_rows`` noise vectors (seeds
+    ``seed``, ``seed + 1``, ...), one per row, each drawn as every class.
+    """
+    if widget_frontend():
+        _display(ConditionalExplorer(G, digit=digit, seed=seed, max_seed=max_seed).widget)
+        return
+    from gan_helpers.ops import sample_noise
+
+    noise_size, num_classes = _conditional_parts(G)
+    noise = np.concatenate([np.asarray(sample_noise(1, noise_size, seed=seed + row)) for row in range(static_rows)])
+    images = same_noise_images(G, noise)
+    viz.show_images(images.reshape((-1,) + images.shape[2:]), ncols=num_classes,
+                    title=f"noise #{seed} to #{seed + static_rows - 1} (rows), classes 0 to {num_classes - 1} (columns)")

@@ -13,11 +13,13 @@ By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 (05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
 (05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
 :mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
-(10); :mod:`~gan_helpers.checks.engine` holds what they share.
+(10), :mod:`~gan_helpers.checks.conditional` (12: behavioural checks of conditional
+models); :mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
 from gan_helpers.checks.augmentation import test_add_mirror_images
 from gan_helpers.checks.basics import test_leaky_relu, test_sample_noise
+from gan_helpers.checks.conditional import test_conditional_discriminator, test_conditional_generator
 from gan_helpers.checks.dynamics import test_xy_updates
 from gan_helpers.checks.engine import rel_error
 from gan_helpers.checks.evaluation import test_frechet_distance
@@ -43,6 +45,8 @@ __all__ = [
     "describe_layers",
     "rel_error",
     "test_add_mirror_images",
+    "test_conditional_discriminator",
+    "test_conditional_generator",
     "test_dc_discriminator",
     "test_dc_generator",
     "test_discriminator",

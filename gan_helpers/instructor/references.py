@@ -51,6 +51,10 @@ EXERCISES = {
     "test_xy_updates": Exercise(("gan_helpers.checks.dynamics:iterates",)),
     "test_generator_gradient_factors": Exercise(("gan_helpers.losses:generator_gradient_factors",)),
     "test_frechet_distance": Exercise(("gan_helpers.metrics:frechet_distance",)),
+    "test_conditional_generator": Exercise(("gan_helpers.models:conditional_generator",
+                                            "gan_helpers.models:_conditional_generator")),
+    "test_conditional_discriminator": Exercise(("gan_helpers.models:conditional_discriminator",
+                                                "gan_helpers.models:_projection_discriminator")),
     "test_add_mirror_images": Exercise(),  # no library answer: notebook 10 trains on the learner's mirror images
 }  # fmt: skip
 
