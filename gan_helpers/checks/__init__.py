@@ -13,7 +13,8 @@ By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 (05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
 (05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
 :mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
-(10); :mod:`~gan_helpers.checks.engine` holds what they share.
+(10), :mod:`~gan_helpers.checks.wasserstein` (11: the gradient penalty);
+:mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
 from gan_helpers.checks.augmentation import test_add_mirror_images
@@ -38,6 +39,7 @@ from gan_helpers.checks.models import (
     test_generator,
 )
 from gan_helpers.checks.training import test_get_solvers, test_train_step
+from gan_helpers.checks.wasserstein import test_gradient_penalty
 
 __all__ = [
     "describe_layers",
@@ -54,6 +56,7 @@ __all__ = [
     "test_generator_gradient_factors",
     "test_generator_loss",
     "test_get_solvers",
+    "test_gradient_penalty",
     "test_interpolate",
     "test_leaky_relu",
     "test_lsgan_loss",
