@@ -16,9 +16,10 @@ import importlib
 _EXPORTS = {
     "settings": ["quick_mode", "run_dir"],
     "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img"],
-    "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss"],
+    "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss",
+               "wasserstein_critic_loss", "wasserstein_generator_loss", "gradient_penalty"],
     "models": [
-        "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
+        "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator", "critic",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
         "conditional_generator", "conditional_discriminator", "conditional_cifar_generator",
         "conditional_cifar_discriminator",

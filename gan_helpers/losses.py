@@ -1,9 +1,11 @@
-"""GAN losses: the original (binary cross-entropy) GAN and the least-squares GAN.
+"""GAN losses: the original (binary cross-entropy) GAN, the least-squares GAN and the Wasserstein GAN.
 
 Every loss takes the discriminator's outputs for a batch, shape (N, 1) or
 (N,), and returns a float32 scalar: a mean over the batch, so that the loss (and
 the size of a gradient step) does not grow with the batch size.
 ``generator_gradient_factors`` says what each generator loss sends back per sample.
+``gradient_penalty`` is WGAN-GP's term on the critic's gradient (Gulrajani et al., 2017),
+added to the critic's loss at every critic update (``run_a_gan(..., discriminator_penalty=)``).
 """
 
 import tensorflow as tf
@@ -104,3 +106,77 @@ def generator_gradient_factors(scores):
         tape.watch(scores)
         per_sample = (-tf.nn.softplus(scores), tf.nn.softplus(-scores), 0.5 * tf.square(scores - 1.0))
     return tuple(tape.gradient(loss, scores) for loss in per_sample)
+
+
+# ---------------------------------------------------------------------------
+# The Wasserstein GAN (Arjovsky et al., 2017) with gradient penalty (Gulrajani et al., 2017)
+# ---------------------------------------------------------------------------
+
+# Added under the square root of the squared gradient norm: the norm's gradient,
+# g / ||g||, is 0 / 0 where the critic is flat (g = 0), and NaN would reach the weights.
+GRADIENT_NORM_EPSILON = 1e-12
+
+
+def wasserstein_critic_loss(scores_real, scores_fake):
+    """The critic's loss: E_z[D(G(z))] - E_x[D(x)], to be minimised.
+
+    Its negative, E_x[D(x)] - E_z[D(G(z))], is the critic's estimate of the
+    Wasserstein-1 distance between the real and the generated images (up to the
+    critic's Lipschitz constant; Kantorovich-Rubinstein duality). Scores are the
+    critic's raw outputs: no sigmoid, no logarithm.
+
+    Args:
+        scores_real: the critic's scores on real images, shape (N, 1) or (N,).
+        scores_fake: its scores on generated images, shape (M, 1) or (M,).
+    Returns:
+        float32 scalar.
+    """
+    return tf.reduce_mean(_as_float32(scores_fake)) - tf.reduce_mean(_as_float32(scores_real))
+
+
+def wasserstein_generator_loss(scores_fake):
+    """The generator's loss: -E_z[D(G(z))], to be minimised (raise the critic's scores on fakes).
+
+    Args:
+        scores_fake: the critic's scores on generated images, shape (N, 1) or (N,).
+    Returns:
+        float32 scalar.
+    """
+    return -tf.reduce_mean(_as_float32(scores_fake))
+
+
+def gradient_penalty(critic, real, fake, weight=10.0, *, labels=None):
+    """WGAN-GP's gradient penalty: weight * E[(||grad D(x_hat)||_2 - 1)^2] at points between real and fake.
+
+    For each example i, one weight eps_i ~ U[0, 1] places x_hat_i = eps_i x_i + (1 - eps_i) x~_i
+    on the straight line from the fake x~_i to the real x_i (the same eps_i for every
+    pixel of the example). The critic's gradient with respect to x_hat_i is taken per
+    example; its L2 norm over all of the example's values (with ``GRADIENT_NORM_EPSILON``
+    under the square root, so that a flat critic gives a finite gradient, not NaN) is
+    pulled towards 1 from both sides (Gulrajani et al., 2017, Eq. 3 and Algorithm 1).
+    The result is differentiable with respect to the critic's weights (the gradient of
+    a gradient), which is how the penalty trains the critic.
+
+    Args:
+        critic: a ``keras.Model`` from images to scores (N, 1) or (N,), called with
+            ``training=True`` as in the training step. With ``labels``, a conditional
+            critic called as ``critic([images, labels], training=True)``.
+        real, fake: float batches of the same shape (N, ...), e.g. (N, 28, 28, 1) or (N, 784).
+        weight: lambda, the penalty's coefficient (10 in the paper, for every experiment).
+        labels: for a conditional critic, the labels (N,) of the real images (the fakes
+            were generated for the same labels); None for an unconditional critic.
+    Returns:
+        float32 scalar.
+    """
+    real, fake = _as_float32(real), _as_float32(fake)
+    batch = tf.shape(real)[0]
+    one_per_example = tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)
+    eps = tf.random.uniform(one_per_example)
+    x_hat = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat if labels is None else [x_hat, labels], training=True)
+    gradients = tf.cast(tape.gradient(scores, x_hat), tf.float32)
+    squared_norms = tf.reduce_sum(tf.square(tf.reshape(gradients, [batch, -1])), axis=1)
+    norms = tf.sqrt(squared_norms + GRADIENT_NORM_EPSILON)
+    return tf.cast(weight, tf.float32) * tf.reduce_mean(tf.square(norms - 1.0))

@@ -13,7 +13,8 @@ By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 (05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
 (05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
 :mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
-(10), :mod:`~gan_helpers.checks.conditional` (12: behavioural checks of conditional
+(10), :mod:`~gan_helpers.checks.wasserstein` (11: the gradient penalty),
+:mod:`~gan_helpers.checks.conditional` (12: behavioural checks of conditional
 models); :mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
@@ -40,6 +41,7 @@ from gan_helpers.checks.models import (
     test_generator,
 )
 from gan_helpers.checks.training import test_get_solvers, test_train_step
+from gan_helpers.checks.wasserstein import test_gradient_penalty
 
 __all__ = [
     "describe_layers",
@@ -58,6 +60,7 @@ __all__ = [
     "test_generator_gradient_factors",
     "test_generator_loss",
     "test_get_solvers",
+    "test_gradient_penalty",
     "test_interpolate",
     "test_leaky_relu",
     "test_lsgan_loss",

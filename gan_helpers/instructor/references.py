@@ -51,6 +51,7 @@ EXERCISES = {
     "test_xy_updates": Exercise(("gan_helpers.checks.dynamics:iterates",)),
     "test_generator_gradient_factors": Exercise(("gan_helpers.losses:generator_gradient_factors",)),
     "test_frechet_distance": Exercise(("gan_helpers.metrics:frechet_distance",)),
+    "test_gradient_penalty": Exercise(("gan_helpers.losses:gradient_penalty",)),
     "test_conditional_generator": Exercise(("gan_helpers.models:conditional_generator",
                                             "gan_helpers.models:_conditional_generator")),
     "test_conditional_discriminator": Exercise(("gan_helpers.models:conditional_discriminator",

@@ -36,6 +36,7 @@ REFERENCES = {
     "test_frechet_distance": (metrics.frechet_distance,),
     "test_generator_gradient_factors": (losses.generator_gradient_factors,),
     "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
+    "test_gradient_penalty": (losses.gradient_penalty,),
 }
 PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
               "test_add_mirror_images": "all images right"}
