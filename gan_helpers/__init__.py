@@ -15,8 +15,12 @@ import importlib
 # module -> the names it hands to ``gan_helpers``
 _EXPORTS = {
     "settings": ["quick_mode", "run_dir"],
-    "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img"],
-    "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss"],
+    "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img",
+            "ema_update"],
+    "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss",
+               "hinge_discriminator_loss", "hinge_generator_loss"],
+    "augment": ["diff_augment", "random_brightness", "random_saturation", "random_contrast", "random_translation",
+                "random_cutout"],
     "models": [
         "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",
