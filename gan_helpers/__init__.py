@@ -15,9 +15,13 @@ import importlib
 # module -> the names it hands to ``gan_helpers``
 _EXPORTS = {
     "settings": ["quick_mode", "run_dir"],
-    "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img"],
+    "ops": ["leaky_relu", "sample_noise", "interpolate_noise", "scale_pixels", "preprocess_img", "deprocess_img",
+            "ema_update"],
     "losses": ["discriminator_loss", "generator_loss", "ls_discriminator_loss", "ls_generator_loss",
-               "wasserstein_critic_loss", "wasserstein_generator_loss", "gradient_penalty"],
+               "wasserstein_critic_loss", "wasserstein_generator_loss", "gradient_penalty",
+               "hinge_discriminator_loss", "hinge_generator_loss"],
+    "augment": ["diff_augment", "random_brightness", "random_saturation", "random_contrast", "random_translation",
+                "random_cutout"],
     "models": [
         "NOISE_DIM", "discriminator", "generator", "dc_discriminator", "dc_generator", "critic",
         "cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator",

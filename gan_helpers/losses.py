@@ -1,4 +1,4 @@
-"""GAN losses: the original (binary cross-entropy) GAN, the least-squares GAN and the Wasserstein GAN.
+"""GAN losses: the original (binary cross-entropy) GAN, the least-squares GAN, the Wasserstein GAN and the hinge loss.
 
 Every loss takes the discriminator's outputs for a batch, shape (N, 1) or
 (N,), and returns a float32 scalar: a mean over the batch, so that the loss (and
@@ -86,6 +86,39 @@ def ls_generator_loss(scores_fake):
     """
     scores_fake = _as_float32(scores_fake)
     return 0.5 * tf.reduce_mean(tf.square(scores_fake - 1.0))
+
+
+def hinge_discriminator_loss(scores_real, scores_fake):
+    """The hinge loss of the discriminator (Lim and Ye, 2017; used with spectral normalisation by
+    Miyato et al., 2018, and by SAGAN and BigGAN).
+
+    loss = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]: D is trained like a margin
+    classifier on its raw scores (no sigmoid). Real images scored above +1 and generated ones
+    below -1 add nothing: D stops pushing on what it already separates by the margin.
+
+    Args:
+        scores_real: D's scores on real images, shape (N, 1) or (N,).
+        scores_fake: D's scores on generated images, shape (M, 1) or (M,).
+    Returns:
+        float32 scalar, the sum of the two batch means.
+    """
+    scores_real = _as_float32(scores_real)
+    scores_fake = _as_float32(scores_fake)
+    return tf.reduce_mean(tf.nn.relu(1.0 - scores_real)) + tf.reduce_mean(tf.nn.relu(1.0 + scores_fake))
+
+
+def hinge_generator_loss(scores_fake):
+    """The generator's loss paired with the hinge loss: -E_z[D(G(z))].
+
+    Linear in D's score, not a hinge: its gradient does not vanish however sure D is. (The
+    same as the Wasserstein GAN's generator loss; the discriminators' losses differ.)
+
+    Args:
+        scores_fake: D's scores on generated images, shape (N, 1) or (N,).
+    Returns:
+        float32 scalar, the batch mean.
+    """
+    return -tf.reduce_mean(_as_float32(scores_fake))
 
 
 def generator_gradient_factors(scores):

@@ -73,7 +73,7 @@ def generator(noise_dim=NOISE_DIM):
 DC_LEAKY_SLOPE = 0.2
 
 
-def dc_discriminator():
+def dc_discriminator(spectral_norm=False):
     """The DCGAN discriminator for MNIST: strided convolutions, no pooling, logits out.
 
     (N, 28, 28, 1) -> Conv 32 4x4 stride 2 -> leaky ReLU 0.2     (N, 14, 14, 32)
@@ -84,19 +84,10 @@ def dc_discriminator():
     Parameters: (4*4*1*32+32) + (4*4*32*64+64) + (7*7*64+1) = 544 + 32,832 + 3,137 = 36,513.
     Chosen for a CPU: 4x4 kernels and 32-64 channels cost a small fraction of the
     TensorFlow tutorial's 5x5, 64-128 discriminator (see benchmarks/bench_dcgan.py).
+    ``spectral_norm=True``: every convolution and the Dense layer in spectral normalisation
+    (see :func:`spectral_normalized`).
     """
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1), name="image"),
-            layers.Conv2D(32, 4, strides=2, padding="same", name="conv_1"),
-            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name="leaky_relu_1"),
-            layers.Conv2D(64, 4, strides=2, padding="same", name="conv_2"),
-            layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name="leaky_relu_2"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(1, name="logits"),
-        ],
-        name="dc_discriminator",
-    )
+    return _strided_discriminator((28, 28, 1), (32, 64), name="dc_discriminator", spectral_norm=spectral_norm)
 
 
 def dc_generator(noise_dim=NOISE_DIM):
@@ -152,7 +143,7 @@ def critic(layer_norm=False):
 DOG_IMAGE_SIZE = 64
 
 
-def dog_discriminator(width=32):
+def dog_discriminator(width=32, spectral_norm=False):
     """The DCGAN discriminator for 64x64 colour images (dogs): four stride-2 convolutions.
 
     (N, 64, 64, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 32, 32, width)
@@ -165,9 +156,11 @@ def dog_discriminator(width=32):
     ``width`` sets the channels (the DCGAN paper's 64 is four times the compute of
     the default 32, which keeps an epoch of the dogs within minutes on a laptop CPU).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 524,544 + 4,097 = 694,241.
+    ``spectral_norm=True``: every convolution and the Dense layer in spectral normalisation
+    (see :func:`spectral_normalized`).
     """
     return _strided_discriminator((DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, 3), (width, 2 * width, 4 * width, 8 * width),
-                                  name="dog_discriminator")
+                                  name="dog_discriminator", spectral_norm=spectral_norm)
 
 
 def dog_generator(noise_dim=NOISE_DIM, width=32):
@@ -195,7 +188,7 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
 CIFAR_IMAGE_SIZE = 32
 
 
-def cifar_discriminator(width=32):
+def cifar_discriminator(width=32, spectral_norm=False):
     """The DCGAN discriminator for 32x32 colour images (CIFAR-10): three stride-2 convolutions.
 
     (N, 32, 32, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 16, 16, width)
@@ -208,9 +201,11 @@ def cifar_discriminator(width=32):
     course's other discriminators). ``width=32`` keeps it small enough to train on a CPU
     (the DCGAN paper's 64 or 128 cost four to sixteen times as much).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 2,049 = 167,649.
+    ``spectral_norm=True``: every convolution and the Dense layer in spectral normalisation
+    (see :func:`spectral_normalized`).
     """
     return _strided_discriminator((CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), (width, 2 * width, 4 * width),
-                                  name="cifar_discriminator")
+                                  name="cifar_discriminator", spectral_norm=spectral_norm)
 
 
 def cifar_generator(noise_dim=NOISE_DIM, width=32):
@@ -228,24 +223,39 @@ def cifar_generator(noise_dim=NOISE_DIM, width=32):
     return _upconv_generator(noise_dim, (4 * width, 2 * width, width), out_channels=3, name="cifar_generator")
 
 
-def _strided_discriminator(image_shape, channels, name, layer_norm=False, output_name="logits"):
+def spectral_normalized(layer):
+    """``layer`` (a Conv2D or Dense) wrapped in ``keras.layers.SpectralNormalization`` (Miyato et al., 2018).
+
+    Each call with ``training=True`` (as in ``run_a_gan``'s step) runs one step of power iteration
+    to estimate the kernel's largest singular value sigma and *writes* kernel / sigma back into
+    the layer's kernel, which the layer then uses; the optimizer's next step updates that
+    normalised kernel. No gradient flows through sigma (the paper's gradient has that term), and
+    calls with ``training=False`` use the kernel as it was last written. The wrapper is named
+    ``spectral_norm_<the layer's name>``.
+    """
+    return layers.SpectralNormalization(layer, power_iterations=1, name=f"spectral_norm_{layer.name}")
+
+
+def _strided_discriminator(image_shape, channels, name, spectral_norm=False, layer_norm=False, output_name="logits"):
     """A DCGAN discriminator: one 4x4 stride-2 convolution + leaky ReLU 0.2 per entry of ``channels``.
 
     Each convolution halves the side of the (N, H, W, C) images; then Flatten and
     Dense 1 give (N, 1) outputs. Layer names ``conv_1``, ``leaky_relu_1``, ...
+    ``spectral_norm``: wrap every Conv2D and the Dense in :func:`spectral_normalized`.
     ``layer_norm``: a ``LayerNormalization`` over each example's features after every
     convolution but the first (``layer_norm_2``, ...), where DCGANs put batch norm.
     """
+    wrap = spectral_normalized if spectral_norm else (lambda layer: layer)
     convs = []
     for index, filters in enumerate(channels, start=1):
-        convs.append(layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv_{index}"))
+        convs.append(wrap(layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv_{index}")))
         if layer_norm and index > 1:
             convs.append(layers.LayerNormalization(axis=[1, 2, 3], name=f"layer_norm_{index}"))
         convs.append(layers.LeakyReLU(negative_slope=DC_LEAKY_SLOPE, name=f"leaky_relu_{index}"))
     return keras.Sequential(
         [keras.Input(shape=image_shape, name="image")]
         + convs
-        + [layers.Flatten(name="flatten"), layers.Dense(1, name=output_name)],
+        + [layers.Flatten(name="flatten"), wrap(layers.Dense(1, name=output_name))],
         name=name,
     )
 

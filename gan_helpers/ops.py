@@ -1,4 +1,4 @@
-"""Small pure functions on tensors: leaky ReLU, noise and walks through it, image scaling."""
+"""Small functions on tensors: leaky ReLU, noise and walks through it, image scaling, moving averages."""
 
 import numpy as np
 import tensorflow as tf
@@ -100,3 +100,32 @@ def preprocess_img(x):
 def deprocess_img(x):
     """Map images from [-1, 1] back to [0, 1] for display."""
     return (x + 1.0) / 2.0
+
+
+def ema_update(average, weights, decay):
+    """One step of an exponential moving average, in place: average <- decay * average + (1 - decay) * weights.
+
+    With ``decay`` near 1 the average forgets slowly: it is a weighted mean of the last
+    1 / (1 - decay) or so values (1,000 for 0.999). ``run_a_gan(..., ema=0.999)`` calls it after
+    every generator step on all of the generator's weights (batch norm's moving statistics
+    included) and samples from the averaged copy (Karras et al., 2018; Yazici et al., 2019).
+    Works eagerly and inside a compiled step.
+
+    Args:
+        average: a list of variables (``tf.Variable`` or ``keras.Variable``), updated in place.
+        weights: a list of variables or tensors of the same shapes, in the same order; unchanged.
+        decay: a number in [0, 1]: how much of the old average each step keeps.
+    """
+    average, weights = list(average), list(weights)
+    if len(average) != len(weights):
+        raise ValueError(f"ema_update got {len(average)} averages for {len(weights)} weights; pass the weights of "
+                         "two models of the same architecture, e.g. G_average.weights and G.weights.")
+    for mean, value in zip(average, weights):
+        if mean.shape != value.shape:
+            raise ValueError(f"ema_update: an average of shape {tuple(mean.shape)} cannot follow weights of shape "
+                             f"{tuple(value.shape)}; the two lists must be in the same order.")
+        if not tf.as_dtype(mean.dtype).is_floating:  # counters and seeds: an average means nothing, keep the latest
+            mean.assign(value)
+            continue
+        # average - (1 - decay) (average - value) is the same as the docstring's formula, in one fewer rounding
+        mean.assign_sub((1.0 - decay) * (mean - tf.cast(value, mean.dtype)))
