@@ -46,7 +46,7 @@ import tensorflow as tf
 
 from gan_helpers import settings
 from gan_helpers.data import load_mnist
-from gan_helpers.ops import scale_pixels
+from gan_helpers.ops import ema_update, scale_pixels
 
 NUM_SAMPLES = 16
 SUM = tf.distribute.ReduceOp.SUM
@@ -171,13 +171,15 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
             per step, so ``d_loss - penalty`` is the loss without it (for WGAN-GP, the
             Wasserstein estimate is its negative).
         ema: a decay such as 0.999: keep an exponential moving average of all of G's
-            weights (batch-norm statistics included), ``average = ema * average +
-            (1 - ema) * weights`` after every generator update, starting from G's
-            weights when the call starts (or, when resumed, from the checkpoint's).
-            It is dominated by those starting weights for about 1 / (1 - ema) steps
-            (1,000 for 0.999). Sample grids come from the average, which is returned as
-            ``history.ema_generator`` (a copy of G's architecture) and checkpointed;
-            G itself trains on as without it.
+            weights (batch-norm statistics included), ``average = d * average +
+            (1 - d) * weights`` after every generator update (``ops.ema_update``),
+            starting from G's weights when the call starts (or, when resumed, from the
+            checkpoint's). The decay warms up as TensorFlow's ExponentialMovingAverage
+            does: ``d = min(ema, (1 + t) / (10 + t))`` after t steps (``ema_decay``), so
+            that the average of a short run is not stuck near G's random start; it
+            reaches ``ema`` after 8,990 steps for 0.999 (89 for 0.99). Sample grids come
+            from the average, which is returned as ``history.ema_generator`` (a copy of
+            G's architecture) and checkpointed; G itself trains on as without it.
         augment: a differentiable function ``images -> images``, random per image
             (e.g. ``diff_augment``): D scores ``augment(real)`` and ``augment(G(z))``
             in both the discriminator and the generator updates, and G's gradient
@@ -1075,11 +1077,7 @@ class _TrainStep:
     def _update_generator(self, grads):
         self._apply(self.G_solver, grads, self.G.trainable_variables)
         if self.G_ema is not None:
-            for average, weights in zip(_unique_variables(self.G_ema.weights), _unique_variables(self.G.weights)):
-                if average.dtype.is_floating:
-                    average.assign(self.ema * average + (1.0 - self.ema) * weights)
-                else:  # counters, random-number states: not averaged, copied
-                    average.assign(weights)
+            ema_update(self.G_ema.weights, self.G.weights, ema_decay(self.ema, self.step))
 
     def _step(self, batch):
         def train():
@@ -1117,6 +1115,19 @@ class _TrainStep:
             raise RuntimeError("Internal error: the loss buffer overflowed between two read-backs.")
         values = self.losses.numpy()[[(first_step + i) % capacity for i in range(count)]]
         return {name: values[:, column].tolist() for column, name in enumerate(self.LOSSES)}, step
+
+
+def ema_decay(decay, steps_done):
+    """The decay of the average's update after ``steps_done`` earlier ones: ``min(decay, (1 + t) / (10 + t))``.
+
+    The warm-up of TensorFlow's ``ExponentialMovingAverage(decay, num_updates)``: the
+    first updates keep little of the starting weights (0.1 of them at the first), so the
+    average follows G's early progress instead of staying near its random
+    initialisation; from t = (10 decay - 1) / (1 - decay) on (8,990 steps for 0.999,
+    89 for 0.99) it is ``decay``.
+    """
+    steps_done = tf.cast(steps_done, tf.float32)
+    return tf.minimum(tf.cast(decay, tf.float32), (1.0 + steps_done) / (10.0 + steps_done))
 
 
 def _averaged_copy(G, noise_size, conditional):

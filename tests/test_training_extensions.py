@@ -373,8 +373,9 @@ def averaged():
 def test_ema_is_the_exponential_average_of_gs_weights_after_every_step(averaged):
     history, recorder, G = averaged
     average = recorder.G[0]  # starts at G's weights when the call starts
-    for after_step in recorder.G[1:]:
-        average = [0.5 * a + 0.5 * w for a, w in zip(average, after_step)]
+    for steps_done, after_step in enumerate(recorder.G[1:]):
+        decay = min(0.5, (1 + steps_done) / (10 + steps_done))  # warming up for the first 8 updates
+        average = [decay * a + (1 - decay) * w for a, w in zip(average, after_step)]
     assert len(recorder.G) == 13
     ema_weights = weights(history.ema_generator)
     assert len(ema_weights) == len(G.weights) == 8  # batch norm's moving statistics included
