@@ -143,7 +143,7 @@ def critic(layer_norm=False):
 DOG_IMAGE_SIZE = 64
 
 
-def dog_discriminator(width=32, spectral_norm=False):
+def dog_discriminator(width=32, spectral_norm=False, channels=3):
     """The DCGAN discriminator for 64x64 colour images (dogs): four stride-2 convolutions.
 
     (N, 64, 64, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 32, 32, width)
@@ -157,13 +157,13 @@ def dog_discriminator(width=32, spectral_norm=False):
     the default 32, which keeps an epoch of the dogs within minutes on a laptop CPU).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 524,544 + 4,097 = 694,241.
     ``spectral_norm=True``: every convolution and the Dense layer in spectral normalisation
-    (see :func:`spectral_normalized`).
+    (see :func:`spectral_normalized`). ``channels=1`` takes greyscale images (N, 64, 64, 1).
     """
-    return _strided_discriminator((DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, 3), (width, 2 * width, 4 * width, 8 * width),
+    return _strided_discriminator((DOG_IMAGE_SIZE, DOG_IMAGE_SIZE, channels), (width, 2 * width, 4 * width, 8 * width),
                                   name="dog_discriminator", spectral_norm=spectral_norm)
 
 
-def dog_generator(noise_dim=NOISE_DIM, width=32):
+def dog_generator(noise_dim=NOISE_DIM, width=32, channels=3):
     """The DCGAN generator for 64x64 colour images (dogs): project, then four stride-2 up-convolutions.
 
     (N, noise_dim) -> Dense 4*4*8*width -> batch norm -> ReLU -> reshape   (N, 4, 4, 8*width)
@@ -175,8 +175,9 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
     Input: noise (N, noise_dim), float32. Output: images (N, 64, 64, 3) in [-1, 1].
     Parameters for noise_dim=96, width=32: 397,312 + 16,384 [batch norm] + 524,416 + 512
     + 131,136 + 256 + 32,800 + 128 + 1,539 = 1,104,483 (8,640 of them batch-norm moving statistics).
+    ``channels=1`` makes greyscale images (N, 64, 64, 1).
     """
-    return _upconv_generator(noise_dim, (8 * width, 4 * width, 2 * width, width), out_channels=3,
+    return _upconv_generator(noise_dim, (8 * width, 4 * width, 2 * width, width), out_channels=channels,
                              name="dog_generator")
 
 
@@ -188,7 +189,7 @@ def dog_generator(noise_dim=NOISE_DIM, width=32):
 CIFAR_IMAGE_SIZE = 32
 
 
-def cifar_discriminator(width=32, spectral_norm=False):
+def cifar_discriminator(width=32, spectral_norm=False, channels=3):
     """The DCGAN discriminator for 32x32 colour images (CIFAR-10): three stride-2 convolutions.
 
     (N, 32, 32, 3) -> Conv width   4x4 s2 -> leaky ReLU 0.2   (N, 16, 16, width)
@@ -202,13 +203,13 @@ def cifar_discriminator(width=32, spectral_norm=False):
     (the DCGAN paper's 64 or 128 cost four to sixteen times as much).
     Parameters for width=32: 1,568 + 32,832 + 131,200 + 2,049 = 167,649.
     ``spectral_norm=True``: every convolution and the Dense layer in spectral normalisation
-    (see :func:`spectral_normalized`).
+    (see :func:`spectral_normalized`). ``channels=1`` takes greyscale images (N, 32, 32, 1).
     """
-    return _strided_discriminator((CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, 3), (width, 2 * width, 4 * width),
+    return _strided_discriminator((CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, channels), (width, 2 * width, 4 * width),
                                   name="cifar_discriminator", spectral_norm=spectral_norm)
 
 
-def cifar_generator(noise_dim=NOISE_DIM, width=32):
+def cifar_generator(noise_dim=NOISE_DIM, width=32, channels=3):
     """The DCGAN generator for 32x32 colour images (CIFAR-10): project, then three up-convolutions.
 
     (N, noise_dim) -> Dense 4*4*4*width -> batch norm -> ReLU -> reshape   (N, 4, 4, 4*width)
@@ -219,8 +220,9 @@ def cifar_generator(noise_dim=NOISE_DIM, width=32):
     Input: noise (N, noise_dim), float32. Output: images (N, 32, 32, 3) in [-1, 1].
     Parameters for noise_dim=96, width=32: 198,656 + 8,192 [batch norm] + 131,136 + 256
     + 32,800 + 128 + 1,539 = 372,707 (4,288 of them batch-norm moving statistics).
+    ``channels=1`` makes greyscale images (N, 32, 32, 1).
     """
-    return _upconv_generator(noise_dim, (4 * width, 2 * width, width), out_channels=3, name="cifar_generator")
+    return _upconv_generator(noise_dim, (4 * width, 2 * width, width), out_channels=channels, name="cifar_generator")
 
 
 def spectral_normalized(layer):

@@ -46,6 +46,7 @@ import tensorflow as tf
 
 from gan_helpers import settings
 from gan_helpers.data import load_mnist
+from gan_helpers.models import label_classes
 from gan_helpers.ops import ema_update, scale_pixels
 
 NUM_SAMPLES = 16
@@ -1053,26 +1054,47 @@ class _TrainStep:
     def _discriminator_updates(self, batch):
         """The step's ``d_steps`` discriminator updates, each applied only while all so far are finite.
 
-        Returns the mean loss and penalty over the updates that had images, whether all
-        were finite, and ``(loss, gradients finite)`` of the first that was not.
+        An update whose batch is missing (the end of an epoch, with ``d_steps`` > 1) is
+        skipped. Returns the mean loss and penalty over the updates made, whether all were
+        finite, and ``(loss, gradients finite)`` of the first that was not.
         """
         ok = tf.constant(True)
         loss_sum = penalty_sum = updates = tf.constant(0.0)
         failure = (tf.constant(0.0), tf.constant(1.0))
         for index in range(self.d_steps):
-            update = functools.partial(self._discriminator_replica, index=index)
-            loss, penalty, grads_ok, any_data, grads = self.strategy.run(update, args=(batch,))
-            loss, penalty, grads_ok, any_data = (self._first(x) for x in (loss, penalty, grads_ok, any_data))
+            def update(index=index, ok=ok):
+                replica_update = functools.partial(self._discriminator_replica, index=index)
+                loss, penalty, grads_ok, _, grads = self.strategy.run(replica_update, args=(batch,))
+                loss, penalty, grads_ok = (self._first(x) for x in (loss, penalty, grads_ok))
+                finite = tf.math.is_finite(loss) & grads_ok
+                tf.cond(ok & finite, lambda: self._apply(self.D_solver, grads, self.D.trainable_variables),
+                        lambda: None)
+                return loss, penalty, grads_ok
+
+            if "valid" in batch:  # several batches a step: the last step of an epoch may lack some
+                made = self._has_images(batch, index)
+                loss, penalty, grads_ok = tf.cond(made, update, lambda: (0.0, 0.0, True))
+            else:
+                made = tf.constant(True)
+                loss, penalty, grads_ok = update()
             finite = tf.math.is_finite(loss) & grads_ok
-            tf.cond(ok & finite & any_data,
-                    lambda grads=grads: self._apply(self.D_solver, grads, self.D.trainable_variables), lambda: None)
             failure = tuple(tf.where(ok & ~finite, now, before)
                             for now, before in zip((loss, tf.cast(grads_ok, tf.float32)), failure))
             ok = ok & finite
-            counted = tf.cast(any_data, tf.float32)
+            counted = tf.cast(made, tf.float32)
             loss_sum, penalty_sum, updates = loss_sum + counted * loss, penalty_sum + counted * penalty, updates + counted
         updates = tf.maximum(updates, 1.0)
         return loss_sum / updates, penalty_sum / updates, ok, failure
+
+    def _has_images(self, batch, index):
+        """Whether discriminator update ``index`` of a step has real images (on any replica).
+
+        Needed because an update on an empty batch is not merely wasted: TensorFlow's CPU
+        convolution returns a wrongly shaped result for a batch of 0 images.
+        """
+        count = self.strategy.run(lambda replica_batch: tf.reduce_sum(tf.cast(replica_batch["valid"][:, index],
+                                                                               tf.int32)), args=(batch,))
+        return self.strategy.reduce(SUM, count, axis=None) > 0
 
     def _update_generator(self, grads):
         self._apply(self.G_solver, grads, self.G.trainable_variables)
@@ -1460,19 +1482,9 @@ def _is_conditional(D, G, num_classes):
     return conditional or num_classes is not None
 
 
-def _classes_in(model):
-    """The number of classes an ``Embedding`` or ``CategoryEncoding`` layer of ``model`` takes, or None."""
-    for layer in getattr(model, "_flatten_layers", lambda: [])():
-        if isinstance(layer, keras.layers.Embedding):
-            return int(layer.input_dim)
-        if isinstance(layer, keras.layers.CategoryEncoding):
-            return int(layer.num_tokens)
-    return None
-
-
 def _number_of_classes(num_classes, G, D, feed):
     """A conditional GAN's classes: given, else read from G or D, else from the labels; checked against those."""
-    found = num_classes or _classes_in(G) or _classes_in(D)
+    found = num_classes or label_classes(G) or label_classes(D)
     largest = feed.largest_label
     if found is None:
         if largest is None:

@@ -23,8 +23,8 @@ CLASSES = 3
 
 
 def tiny_discriminator():
-    return keras.Sequential([keras.Input(shape=(SIDE, SIDE, 1)), layers.Flatten(), layers.Dense(8),
-                             layers.LeakyReLU(negative_slope=0.2), layers.Dense(1)])
+    return keras.Sequential([keras.Input(shape=(SIDE, SIDE, 1)), layers.Conv2D(4, 3, strides=2, padding="same"),
+                             layers.LeakyReLU(negative_slope=0.2), layers.Flatten(), layers.Dense(1)])
 
 
 def tiny_generator(batch_norm=False):
@@ -116,7 +116,7 @@ def test_d_steps_gives_each_critic_update_its_own_batch_and_counts_generator_ste
     assert history.steps_done == len(history.d_loss) == len(history.g_loss) == 4 and history.epochs_done == 2
     assert int(G_solver.iterations.numpy()) == 4
     assert int(D_solver.iterations.numpy()) == 12  # one per real batch, none for a step's missing batches
-    assert [size for size in recorder.batch_sizes() if size] == [4, 4, 4, 4, 4, 2] * 2
+    assert recorder.batch_sizes() == [4, 4, 4, 4, 4, 2] * 2  # a missing batch is no update at all
     assert recorder.tally.numpy()[:22].tolist() == [2.0] * 22  # every image once an epoch
     assert np.all(np.isfinite(history.d_loss + history.g_loss))
 

@@ -31,6 +31,17 @@ def positive_float(text):
     return value
 
 
+def decay(text):
+    """argparse type: a number strictly between 0 and 1 (a moving average's decay)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, such as 0.999, not {value:g}")
+    return value
+
+
 def error(message, status=1):
     print(f"error: {message}", file=sys.stderr)
     return status

@@ -17,6 +17,7 @@ user can fix raise ``RunError``, whose message says what to do.
 """
 
 import dataclasses
+import functools
 import json
 import shlex
 import shutil
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 from gan_helpers import losses, models
+from gan_helpers.augment import AUGMENTATIONS
+from gan_helpers.augment import DEFAULT_POLICY as DEFAULT_AUGMENT_POLICY
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -40,10 +43,14 @@ RUN_ENTRIES = (CONFIG_FILE, CHECKPOINT_DIR, LOG_DIR, SAMPLES_DIR, SAMPLES_FILE, 
 CONFIG_FORMAT = 1
 
 DATA_SETS = ("mnist", "cifar10", "dogs")
+LABELLED_DATA_SETS = ("mnist", "cifar10")  # what --conditional trains on: data sets with classes
 MODELS = ("mlp", "dcgan")
-LOSSES = ("bce", "ls")
+LOSSES = ("bce", "ls", "hinge", "wgan-gp")
 IMAGE_SIZES = (32, 64)  # for dogs and folders of images
+CHANNELS = (1, 3)  # for folders of images: grey or colour
 DEFAULT_LEARNING_RATES = {"mlp": 1e-3, "dcgan": 2e-4}
+# WGAN-GP's Algorithm 1 (Gulrajani et al., 2017): Adam 1e-4, beta1 0, beta2 0.9, five critic steps.
+WGAN_GP = {"learning_rate": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5}
 
 # (model, image side) -> names of the builders in gan_helpers.models
 ARCHITECTURES = {
@@ -52,10 +59,19 @@ ARCHITECTURES = {
     ("dcgan", 32): ("cifar_discriminator", "cifar_generator"),
     ("dcgan", 64): ("dog_discriminator", "dog_generator"),
 }
+CONDITIONAL_ARCHITECTURES = {
+    28: ("conditional_discriminator", "conditional_generator"),
+    32: ("conditional_cifar_discriminator", "conditional_cifar_generator"),
+}
+# builders that take channels= (1 for greyscale pictures)
+CHANNEL_BUILDERS = ("cifar_discriminator", "cifar_generator", "dog_discriminator", "dog_generator")
 LOSS_FUNCTIONS = {
     "bce": ("discriminator_loss", "generator_loss"),
     "ls": ("ls_discriminator_loss", "ls_generator_loss"),
+    "hinge": ("hinge_discriminator_loss", "hinge_generator_loss"),
+    "wgan-gp": ("wasserstein_critic_loss", "wasserstein_generator_loss"),
 }
+LOSS_NAMES = {"bce": "cross-entropy", "ls": "least-squares", "hinge": "hinge", "wgan-gp": "WGAN-GP"}
 
 
 class RunError(Exception):
@@ -68,9 +84,17 @@ class RunConfig:
 
     data: 'mnist', 'cifar10', 'dogs', or the absolute path of a folder of images.
     data_class: the one CIFAR-10 class trained on (e.g. 'dog'), or None for all.
-    model: 'mlp' or 'dcgan'. loss: 'bce' (the original GAN's) or 'ls' (least squares).
+    model: 'mlp' or 'dcgan'. loss: 'bce' (the original GAN's), 'ls' (least squares),
+    'hinge' or 'wgan-gp' (Wasserstein loss with gradient penalty).
     image_shape: one image as the generator makes it, e.g. [784], [28, 28, 1], [32, 32, 3].
     discriminator, generator: the builders' names in ``gan_helpers.models``.
+    conditional: the models take the class as a second input (``num_classes`` classes).
+    spectral_norm: the discriminator's layers in spectral normalisation.
+    ema: the decay of the moving average of G's weights that samples come from, or None.
+    augment: the DiffAugment policy applied to what D sees (e.g. 'color,translation,cutout'), or None.
+    d_steps: discriminator updates per generator update.
+    d_learning_rate, g_learning_rate: a network's own learning rate (None: ``learning_rate``).
+    Runs written before these options existed read them as off.
     """
 
     data: str
@@ -84,18 +108,32 @@ class RunConfig:
     seed: int
     discriminator: str
     generator: str
+    conditional: bool = False
+    num_classes: int = None
+    spectral_norm: bool = False
+    ema: float = None
+    augment: str = None
+    d_steps: int = 1
+    d_learning_rate: float = None
+    g_learning_rate: float = None
 
     # fields and the command-line option that sets them, for messages
     OPTIONS = {"data": "--data", "data_class": "--class", "model": "--model", "loss": "--loss",
                "image_shape": "--image-size", "noise_dim": "noise size", "batch_size": "--batch-size",
                "learning_rate": "--learning-rate", "seed": "--seed", "discriminator": "discriminator",
-               "generator": "generator"}
+               "generator": "generator", "conditional": "--conditional", "num_classes": "classes",
+               "spectral_norm": "--spectral-norm", "ema": "--ema", "augment": "--augment", "d_steps": "--d-steps",
+               "d_learning_rate": "--d-learning-rate", "g_learning_rate": "--g-learning-rate"}
 
-    DERIVED = ("image_shape", "discriminator", "generator")
+    DERIVED = ("image_shape", "discriminator", "generator", "num_classes")
 
     @property
     def image_size(self):
         return 28 if self.image_shape == [784] else self.image_shape[0]
+
+    @property
+    def channels(self):
+        return 1 if self.image_shape == [784] else self.image_shape[-1]
 
     @property
     def is_mnist(self):
@@ -106,11 +144,12 @@ class RunConfig:
 
     @classmethod
     def from_json(cls, state):
-        names = [field.name for field in dataclasses.fields(cls)]
-        missing = [name for name in names if name not in state]
+        fields = dataclasses.fields(cls)
+        required = [field.name for field in fields if field.default is dataclasses.MISSING]
+        missing = [name for name in required if name not in state]
         if missing:
             raise KeyError(f"missing {', '.join(missing)}")
-        return cls(**{name: state[name] for name in names})
+        return cls(**{field.name: state[field.name] for field in fields if field.name in state})
 
     def differences(self, other):
         """``[(option, this value, other value)]`` for every field that differs.
@@ -121,9 +160,15 @@ class RunConfig:
         found = [(field.name, getattr(self, field.name), getattr(other, field.name))
                  for field in dataclasses.fields(self) if getattr(self, field.name) != getattr(other, field.name)]
         primary = [item for item in found if item[0] not in self.DERIVED]
-        if primary and not any(name in ("data", "model") for name, _, _ in primary):
+        if primary and not any(name in ("data", "model", "conditional") for name, _, _ in primary):
             primary += [item for item in found if item[0] == "image_shape"]
-        return [(self.OPTIONS[name], before, now) for name, before, now in (primary or found)]
+        return [(self._option(name, before, now), before, now) for name, before, now in (primary or found)]
+
+    @staticmethod
+    def _option(name, before, now):
+        if name == "image_shape" and before[:-1] == now[:-1]:
+            return "--channels"
+        return RunConfig.OPTIONS[name]
 
     @property
     def data_name(self):
@@ -133,23 +178,48 @@ class RunConfig:
         return {"mnist": "MNIST", "cifar10": "CIFAR-10", "dogs": "Stanford Dogs"}.get(self.data, self.data)
 
     def describe(self):
-        data = self.data_name
         side = self.image_size
-        shape = f"{side}x{side} {'colour' if self.image_shape[-1] == 3 else 'grey'}"
-        loss = {"bce": "cross-entropy", "ls": "least-squares"}[self.loss]
+        shape = f"{side}x{side} {'colour' if self.channels == 3 else 'grey'}"
         model = {"mlp": "MLP GAN", "dcgan": "DCGAN"}[self.model]
-        return f"{model} ({loss} loss) on {data}, images {shape}"
+        extras = [f"{LOSS_NAMES[self.loss]} loss"]
+        if self.conditional:
+            model = f"conditional {model}"
+            extras.append(f"{self.num_classes} classes")
+        if self.d_steps != 1:
+            extras.append(f"{self.d_steps} discriminator steps per generator step")
+        if self.spectral_norm:
+            extras.append("spectral norm")
+        if self.ema is not None:
+            extras.append(f"EMA {self.ema:g}")
+        if self.augment:
+            extras.append(f"DiffAugment {self.augment}")
+        return f"{model} ({', '.join(extras)}) on {self.data_name}, images {shape}"
 
     def command(self, out, epochs):
         """The ``train`` command line that continues this run."""
         words = ["python -m gan_helpers train", f"--data {_quote(self.data)}"]
         if self.data_class:
             words.append(f"--class {self.data_class}")
+        if self.conditional:
+            words.append("--conditional")
         words += [f"--model {self.model}", f"--loss {self.loss}"]
         if not self.is_mnist and self.data != "cifar10":
             words.append(f"--image-size {self.image_size}")
-        words += [f"--batch-size {self.batch_size}", f"--learning-rate {self.learning_rate:g}",
-                  f"--seed {self.seed}", f"--epochs {epochs}", f"--out {_quote(str(out))}"]
+            if self.data != "dogs":
+                words.append(f"--channels {self.channels}")
+        if self.d_steps != 1:
+            words.append(f"--d-steps {self.d_steps}")
+        if self.spectral_norm:
+            words.append("--spectral-norm")
+        if self.ema is not None:
+            words.append(f"--ema {self.ema:g}")
+        if self.augment:
+            words.append(f"--augment {self.augment}")
+        words += [f"--batch-size {self.batch_size}", f"--learning-rate {self.learning_rate:g}"]
+        for option, rate in (("--d-learning-rate", self.d_learning_rate), ("--g-learning-rate", self.g_learning_rate)):
+            if rate is not None:
+                words.append(f"{option} {rate:g}")
+        words += [f"--seed {self.seed}", f"--epochs {epochs}", f"--out {_quote(str(out))}"]
         return " ".join(words)
 
     # ------------------------------------------------------------ what it builds
@@ -161,14 +231,56 @@ class RunConfig:
         except AttributeError as error:
             raise RunError(f"This version of gan_helpers has no model builder {error.name!r}, which this run "
                            "was trained with; train a new run.") from None
-        return make_d, lambda: make_g(self.noise_dim)
+        d_options, g_options = {}, {}
+        if self.conditional:
+            d_options["num_classes"] = g_options["num_classes"] = self.num_classes
+        if self.spectral_norm:
+            d_options["spectral_norm"] = True
+        if self.channels != 3 and self.discriminator in CHANNEL_BUILDERS:
+            d_options["channels"] = g_options["channels"] = self.channels
+        return (lambda: make_d(**d_options)), (lambda: make_g(self.noise_dim, **g_options))
+
+    def optimizer_settings(self):
+        """What ``training.build_gan`` takes for the optimizers: rates and Adam's betas (WGAN-GP's for wgan-gp)."""
+        betas = {"beta1": WGAN_GP["beta1"], "beta2": WGAN_GP["beta2"]} if self.loss == "wgan-gp" else {}
+        return {"learning_rate": self.learning_rate, "d_learning_rate": self.d_learning_rate,
+                "g_learning_rate": self.g_learning_rate, **betas}
 
     def loss_functions(self):
         d_name, g_name = LOSS_FUNCTIONS[self.loss]
         return getattr(losses, d_name), getattr(losses, g_name)
 
+    def training_options(self):
+        """``run_a_gan``'s options for this run: d_steps, the penalty, ema, augment."""
+        options = {"d_steps": self.d_steps, "ema": self.ema}
+        if self.loss == "wgan-gp":
+            options["discriminator_penalty"] = losses.gradient_penalty
+        if self.augment:
+            from gan_helpers.augment import diff_augment
+
+            options["augment"] = functools.partial(diff_augment, policy=self.augment)
+        return options
+
     def build_generator(self):
         return self.builders()[1]()
+
+    def with_channels(self, channels):
+        """This configuration for pictures of ``channels`` channels (a folder read as grey or colour)."""
+        return dataclasses.replace(self, image_shape=[*self.image_shape[:-1], int(channels)])
+
+    def check_label(self, label):
+        """``RunError`` unless ``label`` is one of a conditional run's classes."""
+        if not self.conditional:
+            raise RunError("--label picks the class of a conditional GAN; this run is not conditional (train one "
+                           "with --conditional). Leave --label out.")
+        if not 0 <= label < self.num_classes:
+            names = ""
+            if self.data == "cifar10":
+                from gan_helpers.data import CIFAR10_CLASSES
+
+                names = " (" + ", ".join(f"{index} {name}" for index, name in enumerate(CIFAR10_CLASSES)) + ")"
+            raise RunError(f"--label {label} is not a class of this run: its classes are 0 to "
+                           f"{self.num_classes - 1}{names}.")
 
 
 def _quote(text):
@@ -176,14 +288,20 @@ def _quote(text):
 
 
 def make_config(*, data, data_class, model, loss, image_size, batch_size, learning_rate, seed,
-                noise_dim=models.NOISE_DIM):
+                noise_dim=models.NOISE_DIM, conditional=False, spectral_norm=False, ema=None, augment=None,
+                d_steps=None, d_learning_rate=None, g_learning_rate=None, channels=None):
     """A ``RunConfig`` from command-line settings; ``RunError`` for a combination that cannot work.
 
     ``data`` is a data set name or a folder path (made absolute here);
     ``image_size`` None picks the data set's own (28 MNIST, 32 CIFAR-10, 64 otherwise);
-    ``learning_rate`` None picks the model's default; ``seed`` None is kept None
-    (``RunFolder.prepare`` draws one for a new run or takes the saved one).
+    ``learning_rate`` None picks the model's default (WGAN-GP's 1e-4 for wgan-gp);
+    ``d_steps`` None is 1 (5 for wgan-gp); ``seed`` None is kept None
+    (``RunFolder.prepare`` draws one for a new run or takes the saved one); ``channels``
+    None for a folder leaves the last entry of ``image_shape`` None, to be read from the
+    pictures (``with_channels``) or from the run being resumed.
     """
+    if model is None:
+        model = "dcgan" if conditional else "mlp"
     if model not in MODELS:
         raise RunError(f"Unknown model {model!r}. Valid models: {', '.join(MODELS)}.")
     if loss not in LOSSES:
@@ -207,16 +325,61 @@ def make_config(*, data, data_class, model, loss, image_size, batch_size, learni
     if model == "mlp" and data != "mnist":
         raise RunError(f"--model mlp is the fully connected GAN for 28x28 grey MNIST digits; for {data} "
                        "(colour images) use --model dcgan.")
+    if channels is not None and data in DATA_SETS:
+        raise RunError(f"--channels chooses grey or colour for a folder of pictures; {data} images are "
+                       f"{'grey' if data == 'mnist' else 'colour'} as they are.")
+    if channels not in (None, *CHANNELS):
+        raise RunError(f"--channels must be 1 (greyscale) or 3 (colour), not {channels}.")
+    _check_options(data=data, data_class=data_class, model=model, loss=loss, conditional=conditional,
+                   spectral_norm=spectral_norm, ema=ema, augment=augment, d_steps=d_steps)
     if data == "mnist":
         image_shape = [784] if model == "mlp" else [28, 28, 1]
     else:
-        image_shape = [image_size, image_size, 3]
-    discriminator, generator = ARCHITECTURES[(model, image_size)]
+        image_shape = [image_size, image_size, 3 if data in DATA_SETS else channels]
+    if conditional:
+        discriminator, generator = CONDITIONAL_ARCHITECTURES[image_size]
+    else:
+        discriminator, generator = ARCHITECTURES[(model, image_size)]
+    if learning_rate is None:
+        learning_rate = WGAN_GP["learning_rate"] if loss == "wgan-gp" else DEFAULT_LEARNING_RATES[model]
+    if d_steps is None:
+        d_steps = WGAN_GP["d_steps"] if loss == "wgan-gp" else 1
     return RunConfig(
         data=data, data_class=data_class, model=model, loss=loss, image_shape=image_shape, noise_dim=noise_dim,
-        batch_size=batch_size, learning_rate=DEFAULT_LEARNING_RATES[model] if learning_rate is None else learning_rate,
-        seed=seed, discriminator=discriminator, generator=generator,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, discriminator=discriminator,
+        generator=generator, conditional=bool(conditional), num_classes=models.NUM_CLASSES if conditional else None,
+        spectral_norm=bool(spectral_norm), ema=ema, augment=augment, d_steps=d_steps,
+        d_learning_rate=d_learning_rate, g_learning_rate=g_learning_rate,
     )
+
+
+def _check_options(*, data, data_class, model, loss, conditional, spectral_norm, ema, augment, d_steps):
+    if conditional:
+        if data not in LABELLED_DATA_SETS:
+            raise RunError(f"--conditional trains on a data set with classes: {' or '.join(LABELLED_DATA_SETS)}, "
+                           f"whose labels it feeds to both networks; {data} has none.")
+        if data_class is not None:
+            raise RunError("--conditional trains on all ten CIFAR-10 classes (and draws any of them); "
+                           "leave --class out.")
+        if model != "dcgan":
+            raise RunError("--conditional trains the conditional DCGAN; use --model dcgan (or leave --model out).")
+        if spectral_norm:
+            raise RunError("--spectral-norm is not available for the conditional discriminators; leave one of "
+                           "--spectral-norm and --conditional out.")
+    if model == "mlp" and augment:
+        raise RunError("--augment shifts and cuts out parts of pictures; the MLP GAN's images are flat vectors. "
+                       "Use --model dcgan.")
+    if model == "mlp" and spectral_norm:
+        raise RunError("--spectral-norm applies to the DCGAN discriminators; use --model dcgan.")
+    if ema is not None and not 0.0 < ema < 1.0:
+        raise RunError(f"--ema is a decay between 0 and 1, such as 0.999, not {ema:g}.")
+    if augment is not None:
+        unknown = [part for part in augment.split(",") if part.strip() not in AUGMENTATIONS]
+        if unknown or not augment.strip():
+            raise RunError(f"--augment {augment!r}: a DiffAugment policy is a comma-separated list of "
+                           f"{', '.join(AUGMENTATIONS)} (default {DEFAULT_AUGMENT_POLICY}).")
+    if d_steps is not None and d_steps < 1:
+        raise RunError(f"--d-steps must be at least 1, not {d_steps}.")
 
 
 def grid_scale(image_size):
@@ -299,6 +462,8 @@ class RunFolder:
         if not overwrite and self.exists():
             saved, state = self.read()
             wanted = dataclasses.replace(config, seed=saved.seed if config.seed is None else config.seed)
+            if config.image_shape[-1] is None and saved.image_shape[:-1] == config.image_shape[:-1]:
+                wanted.image_shape = list(saved.image_shape)  # grey or colour, as the run found its pictures
             differences = saved.differences(wanted)
             if differences:
                 lines = "\n".join(f"  {option}: {_show(before)} in the run, {_show(now)} now"
@@ -329,14 +494,16 @@ class RunFolder:
     def restore_generator(self):
         """``(config, G, step)``: the run's generator with the newest readable checkpoint's weights.
 
-        A damaged newer checkpoint is passed over for an older one, and that is printed.
+        For a run with ``--ema``, the moving average of the generator's weights (what its
+        samples come from). A damaged newer checkpoint is passed over for an older one,
+        and that is printed.
         """
         from gan_helpers.training import CheckpointError, restore_newest
 
         config, _ = self.read()
         G = config.build_generator()
         try:
-            step, skipped = restore_newest(self.checkpoint_dir, G=G)
+            step, skipped = restore_newest(self.checkpoint_dir, **{"G_ema" if config.ema is not None else "G": G})
         except CheckpointError as problem:
             raise self.unreadable(problem) from None
         if step is None:
@@ -348,6 +515,8 @@ class RunFolder:
 
 
 def _show(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, list):
         return "x".join(str(side) for side in value)
     return "none" if value is None else value

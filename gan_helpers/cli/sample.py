@@ -1,11 +1,13 @@
 """The ``sample`` and ``evaluate`` commands: use what a ``train`` run folder holds.
 
-    python -m gan_helpers sample --run runs/NAME [--n 64] [--out grid.png] [--seed 0]
+    python -m gan_helpers sample --run runs/NAME [--n 64] [--out grid.png] [--seed 0] [--label N]
     python -m gan_helpers evaluate --run runs/NAME [--num-samples 5000] [--seed 0]
 
 Both rebuild the run's generator from its ``config.json`` and load the weights of
 its newest checkpoint, so they work on a run that is still training or was
-interrupted. ``sample`` writes a grid of freshly generated images. ``evaluate``
+interrupted (a run trained with ``--ema`` gives the moving average of the weights).
+``sample`` writes a grid of freshly generated images; for a conditional run, of every
+class in turn (a class per column), or of the one class ``--label N``. ``evaluate``
 scores the generator with ``metrics.evaluate_generator`` (FID, precision, recall
 and digit coverage, through the course's MNIST classifier), prints the scores
 and adds them to the run's ``metrics.json``; data sets other than MNIST have no
@@ -34,13 +36,19 @@ def _add_run_argument(parser):
 
 def add_sample_arguments(parser):
     _add_run_argument(parser)
-    parser.add_argument("--n", type=positive_int, default=64, metavar="N", help="how many images, as a square grid (default: 64)")
+    parser.add_argument("--n", type=positive_int, default=None, metavar="N",
+                        help="how many images, as a square grid (default: 64; for a conditional run without --label, "
+                             "10 of each class)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.png",
                         help="the PNG file to write (default: sample.png in the run folder)")
-    parser.add_argument("--ncols", type=positive_int, default=None, metavar="N", help="images per row (default: a square grid)")
+    parser.add_argument("--ncols", type=positive_int, default=None, metavar="N",
+                        help="images per row (default: a square grid; a class per column for a conditional run)")
+    parser.add_argument("--label", type=int, default=None, metavar="N",
+                        help="conditional runs: draw class N only (e.g. 7 for the digit 7; default: every class in turn)")
 
 
 def run_sample(args):
+    from gan_helpers.cli.train import default_num_samples, generate, grid_columns
     from gan_helpers.ops import sample_noise
     from gan_helpers.viz import save_image_grid
 
@@ -49,14 +57,36 @@ def run_sample(args):
         return error(f"--out {out}: the grid is written as PNG; give a path ending in .png.", USAGE)
     if out.is_dir():
         return error(f"--out {out} is a folder; give a file name ending in .png.", USAGE)
+    folder = RunFolder(args.run)
     try:
-        config, G, step = RunFolder(args.run).restore_generator()
+        config, _ = folder.read()
     except RunError as problem:
         return error(problem)
-    images = G(sample_noise(args.n, config.noise_dim, seed=args.seed), training=False)
-    save_image_grid(images, out, value_range=(-1.0, 1.0), ncols=args.ncols, scale=runs.grid_scale(config.image_size))
-    print(f"{args.n} images from {config.describe()}, checkpoint of step {step}, seed {args.seed}: {out}")
+    if args.label is not None:
+        try:
+            config.check_label(args.label)
+        except RunError as problem:
+            return error(problem, USAGE)
+    try:
+        config, G, step = folder.restore_generator()
+    except RunError as problem:
+        return error(problem)
+    count = args.n or (64 if args.label is not None else default_num_samples(config))
+    labels = None if args.label is None else [args.label] * count
+    images = generate(config, G, sample_noise(count, config.noise_dim, seed=args.seed), labels)
+    ncols = args.ncols or (None if args.label is not None else grid_columns(config))
+    save_image_grid(images, out, value_range=(-1.0, 1.0), ncols=ncols, scale=runs.grid_scale(config.image_size))
+    what = "" if args.label is None else f" of class {args.label}{_class_name(config, args.label)}"
+    print(f"{count} images{what} from {config.describe()}, checkpoint of step {step}, seed {args.seed}: {out}")
     return 0
+
+
+def _class_name(config, label):
+    if config.data == "cifar10":
+        from gan_helpers.data import CIFAR10_CLASSES
+
+        return f" ({CIFAR10_CLASSES[label]})"
+    return ""
 
 
 # ----------------------------------------------------------------------------

@@ -75,6 +75,8 @@ class TensorBoardCallback(GanCallback):
         def write():
             write_scalar("loss/discriminator", logs["d_loss"], step)
             write_scalar("loss/generator", logs["g_loss"], step)
+            if "penalty" in logs:  # the discriminator's loss includes it (WGAN-GP's gradient penalty)
+                write_scalar("loss/penalty", logs["penalty"], step)
             write_scalar("speed/images_per_sec", logs["images_per_sec"], step)
 
         self._write(write)

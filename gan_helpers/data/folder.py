@@ -11,10 +11,15 @@ with or without transparency. Each picture is
   with an antialiasing filter (small pictures are enlarged);
 - turned upright, when a camera stored its orientation in EXIF.
 
+A folder whose every picture is grey (a greyscale file, or a colour file whose three
+channels agree) gives greyscale images with one channel, so that a GAN trained on it
+draws grey pictures; ``channels=1`` or ``3`` decides instead (colour pictures are then
+turned grey by their luminance, or grey ones given three equal channels).
+
 Files that cannot be decoded (truncated, empty, not really images) are skipped and
 counted in the report, never fatal; only a folder without a single usable image is
-an error. The result is one uint8 array (N, S, S, 3), the form ``run_a_gan(dataset=...)``
-and ``dogs_dataset(images)`` take.
+an error. The result is one uint8 array (N, S, S, C), C = 1 or 3, the form
+``run_a_gan(dataset=...)`` and ``dogs_dataset(images)`` take.
 
 ``read_crops`` is that reader for one file, with squares around boxes instead of the
 central one if asked: the dogs (``gan_helpers.data.dogs``) read their photos through it.
@@ -38,6 +43,11 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 DEFAULT_IMAGE_SIZE = 64
 # How many names of skipped files a report keeps, as examples.
 EXAMPLES_KEPT = 5
+# A picture is grey when its three channels differ by at most this much anywhere
+# (JPEG's colour compression leaves a grey picture saved as colour a level or two off).
+GREY_TOLERANCE = 3
+# ITU-R BT.601 luma, the weights PIL's convert("L") uses: colour to grey.
+LUMA = np.array([0.299, 0.587, 0.114])
 
 
 @dataclasses.dataclass
@@ -47,6 +57,8 @@ class FolderReport:
     Attributes:
         folder: the folder read.
         image_size: side of the prepared square images.
+        channels: 1 (greyscale) or 3 (colour), as the images were prepared.
+        grey: whether every picture read was grey.
         files: image files found (by their suffix) and read.
         images: images prepared (``files`` minus the skipped ones).
         skipped: counts by reason: 'corrupt' (could not be decoded) and 'empty' (0 bytes).
@@ -57,6 +69,8 @@ class FolderReport:
 
     folder: str
     image_size: int
+    channels: int = 3
+    grey: bool = False
     files: int = 0
     images: int = 0
     skipped: dict = dataclasses.field(default_factory=lambda: {"corrupt": 0, "empty": 0})
@@ -69,7 +83,8 @@ class FolderReport:
         return sum(self.skipped.values())
 
     def __str__(self):
-        text = (f"{self.images} images from {self.folder}, resized to {self.image_size}x{self.image_size} RGB "
+        kind = "RGB" if self.channels == 3 else "greyscale" + (" (every picture is grey)" if self.grey else "")
+        text = (f"{self.images} images from {self.folder}, resized to {self.image_size}x{self.image_size} {kind} "
                 f"({self.seconds:.1f} s)")
         if self.num_skipped:
             reasons = ", ".join(f"{count} {why}" for why, count in self.skipped.items() if count)
@@ -80,7 +95,7 @@ class FolderReport:
 
 
 class LoadedFolder(NamedTuple):
-    """The prepared images, uint8 (N, S, S, 3), and the ``FolderReport``."""
+    """The prepared images, uint8 (N, S, S, C) with C = 1 or 3, and the ``FolderReport``."""
 
     images: np.ndarray
     report: FolderReport
@@ -220,13 +235,30 @@ def print_progress(text, final=False):
     print(f"\r{text}", end="\n" if final else "", flush=True)
 
 
-def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verbose=True):
+def is_grey(image, tolerance=GREY_TOLERANCE):
+    """True when the channels of a uint8 (H, W, 3) image agree everywhere (within ``tolerance`` levels)."""
+    channels = image.astype(np.int16)
+    return bool(np.abs(channels[..., 1:] - channels[..., :1]).max() <= tolerance)
+
+
+def with_channels(images, channels):
+    """uint8 (N, H, W, 3) images as ``channels`` = 3 (unchanged) or 1 (their luminance, (N, H, W, 1))."""
+    if channels == 3:
+        return images
+    grey = np.empty(images.shape[:-1] + (1,), np.uint8)
+    for start in range(0, len(images), 1024):  # in slices: bounded memory for a large folder
+        grey[start:start + 1024, ..., 0] = np.clip(images[start:start + 1024] @ LUMA + 0.5, 0, 255)
+    return grey
+
+
+def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verbose=True, channels=None):
     """Every readable image under ``folder`` as ``LoadedFolder(images, report)``.
 
-    ``images`` is uint8 (N, image_size, image_size, 3); see the module docstring for
-    what happens to each picture. ``limit`` keeps the first N images (in sorted path
-    order); quick mode (``GAN_COURSE_QUICK``) caps it at ``settings.QUICK_MAX_EXAMPLES``.
-    With ``verbose``, progress and the report are printed.
+    ``images`` is uint8 (N, image_size, image_size, C); see the module docstring for
+    what happens to each picture. ``channels`` None gives C = 1 when every picture is
+    grey and C = 3 otherwise; 1 or 3 force it. ``limit`` keeps the first N images (in
+    sorted path order); quick mode (``GAN_COURSE_QUICK``) caps it at
+    ``settings.QUICK_MAX_EXAMPLES``. With ``verbose``, progress and the report are printed.
 
     Raises:
         DatasetNotFoundError: ``folder`` does not exist, is not a folder, or holds no
@@ -235,6 +267,8 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
     """
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
         raise ValueError(f"image_size must be a whole number of pixels >= 1, not {image_size!r}.")
+    if channels not in (None, 1, 3):
+        raise ValueError(f"channels must be None (grey when every picture is), 1 or 3, not {channels!r}.")
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise DatasetNotFoundError(f"No folder at {folder}. Give the path of a folder holding your images.")
@@ -249,7 +283,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
             "put your pictures there, or give the folder that holds them."
         )
     limit = settings.quick_limit(limit)
-    report = FolderReport(folder=str(folder), image_size=int(image_size), other_files=others)
+    report = FolderReport(folder=str(folder), image_size=int(image_size), other_files=others, grey=True)
     wanted = len(paths) if limit is None else min(limit, len(paths))
     images = np.empty((wanted, image_size, image_size, 3), np.uint8)
     last = time.monotonic()
@@ -264,6 +298,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
         crops, problem, _ = read_crops(data, image_size)
         if crops:
             images[report.images] = crops[0]
+            report.grey = report.grey and is_grey(crops[0])
             report.images += 1
         else:
             report.skipped[problem or "corrupt"] += 1
@@ -280,9 +315,12 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
             f"{', '.join(report.skipped_examples)}{', ...' if report.files > EXAMPLES_KEPT else ''}). "
             "Check that they are pictures that open in an image viewer."
         )
+    report.channels = channels or (1 if report.grey else 3)
+    if report.channels == 1:
+        images = with_channels(images[: report.images], 1)
+    elif report.images < wanted:
+        images = images[: report.images].copy()
     if verbose:
         print_progress(str(report), final=True)
-    if report.images < wanted:
-        images = images[: report.images].copy()
     return LoadedFolder(images, report)
 
