@@ -170,7 +170,8 @@ class StepsAlone:
                            num_epochs=1, dataset=images[: 2 * BATCH_SIZE], seed=0, verbose=False, callbacks=[keep])
         library, G = keep.run.train_step, parts[1]
         bare, xla = (bare_step(*build(name, 0), jit_compile=jit) for jit in (False, True))
-        self.ways = {"run_a_gan": (lambda: library(self.real, z_d, z_g), lambda _: G.trainable_variables[-1].numpy()),
+        batch = {"real": self.real, "z_d": z_d, "z_g": z_g}  # one step's batch, as run_a_gan's pipeline yields it
+        self.ways = {"run_a_gan": (lambda: library(batch), lambda _: G.trainable_variables[-1].numpy()),
                      "bare": (lambda: bare(self.real), lambda out: float(out[1])),
                      "bare_xla": (lambda: xla(self.real), lambda out: float(out[1]))}
         self.burst = burst

@@ -473,10 +473,14 @@ class MetricsCallback(GanCallback):
         self.records = []
 
     def on_train_begin(self, run):
+        if getattr(run, "num_classes", None) is not None:
+            raise ValueError("MetricsCallback scores a generator of noise alone; this run trains a conditional "
+                             "GAN. Score its samples after training instead.")
         self.run = run
 
     def _score(self, epoch, step):
-        scores = evaluate_generator(self.run.G, self.num_samples, noise_size=self.run.noise_size, seed=self.seed)
+        G = self.run.G if getattr(self.run, "sampler", None) is None else self.run.sampler  # the average with ema
+        scores = evaluate_generator(G, self.num_samples, noise_size=self.run.noise_size, seed=self.seed)
         record = {"epoch": epoch, "step": step, **scores.as_logs(), "class_shares": scores.class_shares}
         self.records.append(record)
         if self.verbose:

@@ -356,18 +356,21 @@ class EpochGrids:
     unless ``when_stopped=False``.
     The same ``noise`` (N, noise_dim) every time, so the grids show the same latent
     codes as training goes on; ``paths`` lists the files, ready for :func:`make_gif`.
+    The images are drawn as the run draws its own samples (``GanRun.generate``): by
+    the averaged generator when training with ``ema``, and for a conditional GAN with
+    class ``i % num_classes`` for image i (``ncols=num_classes`` puts a class per column).
     The generator draws at the epoch's end; the PNG is written in the background while
     training goes on, and every file is there when training ends.
     ``clear=True`` first deletes the PNGs an earlier run left there.
     """
 
-    def __init__(self, folder, noise, *, scale=1, before_training=True, when_stopped=True, clear=False):
-        self.folder, self.noise, self.scale = Path(folder), noise, scale
+    def __init__(self, folder, noise, *, scale=1, ncols=None, before_training=True, when_stopped=True, clear=False):
+        self.folder, self.noise, self.scale, self.ncols = Path(folder), noise, scale, ncols
         self.before_training, self.when_stopped, self.clear = before_training, when_stopped, clear
         self.paths, self.last_step, self.writing = [], None, []
 
     def on_train_begin(self, run):
-        self.G = run.G
+        self.generate = run.generate
         self.writer = ThreadPoolExecutor(max_workers=1)
         if self.clear:
             for old in self.folder.glob("*.png"):
@@ -388,9 +391,9 @@ class EpochGrids:
         self.writing = []
 
     def _save(self, name, step):
-        images = np.asarray(self.G(self.noise, training=False))
+        images = self.generate(self.noise)
         path = _output_path(self.folder / f"{name}.png", ".png")
         self.writing.append(self.writer.submit(save_image_grid, images, path, value_range=(-1.0, 1.0),
-                                               scale=self.scale))
+                                               ncols=self.ncols, scale=self.scale))
         self.paths.append(path)
         self.last_step = step
