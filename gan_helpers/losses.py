@@ -8,6 +8,9 @@ the size of a gradient step) does not grow with the batch size.
 added to the critic's loss at every critic update (``run_a_gan(..., discriminator_penalty=)``).
 """
 
+import inspect
+
+import keras
 import tensorflow as tf
 
 
@@ -159,10 +162,10 @@ def gradient_penalty(critic, real, fake, weight=10.0):
 
     Args:
         critic: a ``keras.Model`` from images to scores (N, 1) or (N,), called with
-            ``training=True`` as in the training step. For a conditional critic, a
-            function of the images that passes their labels along,
-            ``lambda x, training=None: D([x, labels], training=training)``, as
-            ``run_a_gan`` does.
+            ``training=True`` as in the training step; or any function of the images
+            (given ``training=True`` when it takes a ``training`` argument), such as the
+            ``lambda x, training=None: D([x, labels], training=training)`` that
+            ``run_a_gan`` passes for a conditional critic.
         real, fake: float batches of the same shape (N, ...), e.g. (N, 28, 28, 1) or (N, 784).
         weight: lambda, the penalty's coefficient (10 in the paper, for every experiment).
     Returns:
@@ -175,8 +178,18 @@ def gradient_penalty(critic, real, fake, weight=10.0):
     x_hat = eps * real + (1.0 - eps) * fake
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = critic(x_hat, training=True)
+        scores = critic(x_hat, training=True) if _takes_training(critic) else critic(x_hat)
     gradients = tf.cast(tape.gradient(scores, x_hat), tf.float32)
     squared_norms = tf.reduce_sum(tf.square(tf.reshape(gradients, [batch, -1])), axis=1)
     norms = tf.sqrt(squared_norms + GRADIENT_NORM_EPSILON)
     return tf.cast(weight, tf.float32) * tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def _takes_training(function):
+    """Whether ``function`` accepts ``training=``: Keras layers and models do, and functions that say so."""
+    if isinstance(function, keras.Layer):
+        return True
+    try:
+        return "training" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
