@@ -1,6 +1,6 @@
 """WGAN-GP against the course's DCGAN on MNIST at an equal wall-clock budget (notebook 11).
 
-    python benchmarks/bench_wgan.py                  # 2 models x 300 s, scored: about 12 minutes on 2 cores
+    python benchmarks/bench_wgan.py                  # 4 models x 300 s, scored: about 23 minutes on 2 cores
     python benchmarks/bench_wgan.py --repeats 2      # two seeds, the models alternating: about 24 minutes
     python benchmarks/bench_wgan.py --quick          # a smoke test: about a minute, measures nothing
 
@@ -9,16 +9,20 @@ of wall-clock time (building and compilation included, scoring during training e
 then scored on ``--samples`` images with ``gan_helpers.metrics`` (FID in the course's
 classifier features, precision, recall, digits covered) against the MNIST test set:
 
-- **WGAN-GP** (notebook 11): ``models.critic`` and ``models.dc_generator``, the Wasserstein
-  losses with ``losses.gradient_penalty`` (lambda = 10), 5 critic updates per generator
-  update (``d_steps=5``), Adam at 1e-3 with beta1 = 0 and beta2 = 0.9, batch 128.
+- **WGAN-GP** (notebook 11): ``models.critic`` (with layer normalisation) and
+  ``models.dc_generator``, the Wasserstein losses with ``losses.gradient_penalty``
+  (lambda = 10), 5 critic updates per generator update (``d_steps=5``), Adam at 1e-3 with
+  beta1 = 0 and beta2 = 0.9, batch 128; and two variants of it, each with one change: the
+  critic without layer normalisation, and the paper's learning rate, 1e-4 (Gulrajani et
+  al., 2017, Algorithm 1).
 - **DCGAN** (notebook 07): ``models.dc_discriminator`` and ``models.dc_generator``, the
   cross-entropy losses, one discriminator update per generator update, the library's Adam
   (1e-3, beta1 = 0.5), batch 128.
 
-The critic is the DCGAN's discriminator with a score out; the generators are the same
-network, so the comparison is of the objective and its training (including the four extra
-critic updates per step that WGAN-GP pays for). With ``--repeats N`` each model trains N
+The critic is the DCGAN's discriminator with a score out (and layer normalisation where
+the DCGAN guidelines put batch norm); the generators are the same network, so the
+comparison is of the objective and its training (including the four extra critic updates
+per step that WGAN-GP pays for). With ``--repeats N`` each model trains N
 times (seeds ``--seed`` .. ``--seed`` + N - 1), alternating, the first model of each pair
 alternating too, so that a drift in the machine's speed hits both.
 
@@ -57,13 +61,19 @@ GRID_IMAGES = 64
 DEFAULT_CHECKPOINTS = (20, 40, 60, 90, 120, 150, 180, 210, 240, 270)
 
 
-def wgan_gp():
-    """(D, G, D_solver, G_solver, run_a_gan keywords) of notebook 11's WGAN-GP."""
-    D, G, D_solver, G_solver = training.build_gan(models.critic, models.dc_generator, learning_rate=1e-3,
-                                                  beta1=0.0, beta2=0.9)
-    options = dict(discriminator_loss=losses.wasserstein_critic_loss, generator_loss=losses.wasserstein_generator_loss,
-                   d_steps=5, discriminator_penalty=losses.gradient_penalty)
-    return D, G, D_solver, G_solver, options
+def wgan_gp(layer_norm=True, learning_rate=1e-3):
+    """A builder of (D, G, D_solver, G_solver, run_a_gan keywords) for notebook 11's WGAN-GP."""
+
+    def build():
+        D, G, D_solver, G_solver = training.build_gan(lambda: models.critic(layer_norm=layer_norm),
+                                                      models.dc_generator, learning_rate=learning_rate,
+                                                      beta1=0.0, beta2=0.9)
+        options = dict(discriminator_loss=losses.wasserstein_critic_loss,
+                       generator_loss=losses.wasserstein_generator_loss, d_steps=5,
+                       discriminator_penalty=losses.gradient_penalty)
+        return D, G, D_solver, G_solver, options
+
+    return build
 
 
 def dcgan():
@@ -73,9 +83,15 @@ def dcgan():
     return D, G, D_solver, G_solver, options
 
 
+_WGAN = "critic{} + dc_generator, Wasserstein losses + gradient penalty (10), 5 critic updates per G update, Adam {}, " \
+        "beta1 0, beta2 0.9"
+# slug: (name, description, builder, critic updates per generator update)
 MODELS = {
-    "wgan_gp": ("WGAN-GP", "critic + dc_generator, Wasserstein losses + gradient penalty (10), 5 critic updates "
-                           "per G update, Adam 1e-3, beta1 0, beta2 0.9", wgan_gp, 5),
+    "wgan_gp": ("WGAN-GP", _WGAN.format(" (layer norm)", "1e-3"), wgan_gp(), 5),
+    "wgan_gp_no_layer_norm": ("WGAN-GP, critic without layer norm", _WGAN.format(" (no normalisation)", "1e-3"),
+                              wgan_gp(layer_norm=False), 5),
+    "wgan_gp_paper_rate": ("WGAN-GP, the paper's learning rate", _WGAN.format(" (layer norm)", "1e-4"),
+                           wgan_gp(learning_rate=1e-4), 5),
     "dcgan": ("DCGAN", "dc_discriminator + dc_generator, cross-entropy, 1 D update per G update, Adam 1e-3, "
                        "beta1 0.5", dcgan, 1),
 }
@@ -209,7 +225,8 @@ def markdown(results):
         lines += ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` for "
                   "the real table.**", ""]
     lines += [table, ""]
-    for slug, (name, description, _, _) in MODELS.items():
+    for slug in s["models"]:
+        name, description, _, _ = MODELS[slug]
         lines.append(f"- {name}: {description}.")
     lines += ["", f"Spearman rank correlation with FID over the checkpoints of each run (scored on "
                   f"{s['checkpoint_samples']:,} samples at {', '.join(f'{t:g}' for t in s['checkpoints'])} s of "
@@ -275,7 +292,7 @@ def main(argv=None):
     results = {
         "machine": _common.machine(),
         "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
-        "settings": {"budget_s": args.budget, "samples": args.samples, "seed": args.seed, "repeats": args.repeats,
+        "settings": {"models": slugs, "budget_s": args.budget, "samples": args.samples, "seed": args.seed, "repeats": args.repeats,
                      "checkpoints": args.checkpoints, "checkpoint_samples": args.checkpoint_samples,
                      "batch_size": BATCH_SIZE, "print_every": PRINT_EVERY, "quick": args.quick},
         "runs": runs,
