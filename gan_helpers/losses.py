@@ -8,6 +8,9 @@ the size of a gradient step) does not grow with the batch size.
 added to the critic's loss at every critic update (``run_a_gan(..., discriminator_penalty=)``).
 """
 
+import inspect
+
+import keras
 import tensorflow as tf
 
 
@@ -178,7 +181,7 @@ def wasserstein_generator_loss(scores_fake):
     return -tf.reduce_mean(_as_float32(scores_fake))
 
 
-def gradient_penalty(critic, real, fake, weight=10.0, *, labels=None):
+def gradient_penalty(critic, real, fake, weight=10.0):
     """WGAN-GP's gradient penalty: weight * E[(||grad D(x_hat)||_2 - 1)^2] at points between real and fake.
 
     For each example i, one weight eps_i ~ U[0, 1] places x_hat_i = eps_i x_i + (1 - eps_i) x~_i
@@ -192,12 +195,12 @@ def gradient_penalty(critic, real, fake, weight=10.0, *, labels=None):
 
     Args:
         critic: a ``keras.Model`` from images to scores (N, 1) or (N,), called with
-            ``training=True`` as in the training step. With ``labels``, a conditional
-            critic called as ``critic([images, labels], training=True)``.
+            ``training=True`` as in the training step; or any function of the images
+            (given ``training=True`` when it takes a ``training`` argument), such as the
+            ``lambda x, training=None: D([x, labels], training=training)`` that
+            ``run_a_gan`` passes for a conditional critic.
         real, fake: float batches of the same shape (N, ...), e.g. (N, 28, 28, 1) or (N, 784).
         weight: lambda, the penalty's coefficient (10 in the paper, for every experiment).
-        labels: for a conditional critic, the labels (N,) of the real images (the fakes
-            were generated for the same labels); None for an unconditional critic.
     Returns:
         float32 scalar.
     """
@@ -208,8 +211,18 @@ def gradient_penalty(critic, real, fake, weight=10.0, *, labels=None):
     x_hat = eps * real + (1.0 - eps) * fake
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = critic(x_hat if labels is None else [x_hat, labels], training=True)
+        scores = critic(x_hat, training=True) if _takes_training(critic) else critic(x_hat)
     gradients = tf.cast(tape.gradient(scores, x_hat), tf.float32)
     squared_norms = tf.reduce_sum(tf.square(tf.reshape(gradients, [batch, -1])), axis=1)
     norms = tf.sqrt(squared_norms + GRADIENT_NORM_EPSILON)
     return tf.cast(weight, tf.float32) * tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def _takes_training(function):
+    """Whether ``function`` accepts ``training=``: Keras layers and models do, and functions that say so."""
+    if isinstance(function, keras.Layer):
+        return True
+    try:
+        return "training" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False

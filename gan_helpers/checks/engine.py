@@ -126,11 +126,12 @@ _LIBRARY_FOLDERS = _library_folders()
 def learner_line(error):
     """The line of the learner's own code where ``error`` was raised, or None.
 
-    The deepest frame of the traceback outside Python, installed packages and
-    gan_helpers: in a notebook, a line of the learner's cell.
+    The deepest frame of the traceback outside Python, installed packages,
+    gan_helpers and the code TensorFlow's autograph generates for a ``tf.function``:
+    in a notebook, a line of the learner's cell.
     """
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename.startswith("<frozen") or not frame.line:
+        if frame.filename.startswith("<frozen") or "__autograph_generated" in frame.filename or not frame.line:
             continue
         path = pathlib.Path(frame.filename).resolve()
         if not any(path.is_relative_to(folder) for folder in _LIBRARY_FOLDERS):

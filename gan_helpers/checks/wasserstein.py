@@ -358,8 +358,10 @@ def _check_draw(eps, what):
         elif abs(low) < 1e-6:
             hint = "every x_hat is its fake image (weight 0): the penalty is taken between real and fake, " + _DRAW
         else:
-            hint = ("one weight for the whole batch: every example needs its own, so that the batch covers the "
-                    "segments from fake to real at random points; " + _DRAW)
+            hint = ("one weight for the whole batch: WGAN-GP draws one per example (Algorithm 1). With one for "
+                    "all, every x_hat of a step sits at the same fraction of its segment: right on average over "
+                    "many steps, but each step's penalty looks at a single slice between the fakes and the reals, "
+                    "a much noisier estimate; " + _DRAW)
         fail(CHECK, f"gradient_penalty {what} puts every x_hat at the same place on its segment "
                     f"(weight {low:.4g} on the real image).", hint + ".")
     if np.all(np.minimum(np.abs(eps), np.abs(eps - 1.0)) < 1e-6):
