@@ -211,7 +211,7 @@ def test_same_noise_images_draw_every_class_from_each_noise_vector(generator):
         widgets.same_noise_images(models.dc_generator(), z)
 
 
-def test_class_interpolation_runs_from_one_class_to_the_other_with_the_noise_fixed(generator):
+def test_class_interpolation_runs_from_one_class_to_the_other_with_the_noise_fixed(generator, tmp_path):
     z = np.random.default_rng(1).uniform(-1, 1, (3, models.NOISE_DIM)).astype(np.float32)
     frames = widgets.class_interpolation_images(generator, z, 2, 6, [0.0, 0.5, 1.0])
     assert frames.shape == (3, 3, 28, 28, 1)
@@ -221,6 +221,8 @@ def test_class_interpolation_runs_from_one_class_to_the_other_with_the_noise_fix
     body = generator.layers[-1]
     midway = body(np.concatenate([z, np.repeat((table[2:3] + table[6:7]) / 2, 3, axis=0)], axis=1), training=False)
     np.testing.assert_allclose(frames[1], midway, atol=1e-5)
+    generator.save(tmp_path / "still_saves.keras")  # the copy that drew the frames left G as it was
+    assert len(generator.layers) == 5 and generator.get_layer("label_embedding").input_dim == 10
 
 
 def test_class_interpolation_also_mixes_one_hot_labels():
