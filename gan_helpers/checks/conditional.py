@@ -197,6 +197,20 @@ def _per_label(check, name, model, first, first_name, labels):
                      for label in labels])
 
 
+def _model_and_output(check, name, builder, first, first_name, shape):
+    """Build the learner's model with fixed weights and run it twice on ``first`` and the labels 0, 1, ...:
+    (model, labels, output), the output of shape (batch, *shape) and the same both times."""
+    model = _build(check, name, builder)
+    set_fixed_weights(model)
+    labels = np.arange(len(first), dtype=np.int32) % NUM_CLASSES
+    outputs = [_values(check, f"{name}()", _call(check, name, model, first, labels, first_name), (len(first), *shape))
+               for _ in range(2)]
+    if not np.allclose(outputs[0], outputs[1], atol=1e-6):
+        fail(check, f"the same {first_name} and labels gave different outputs on two calls.",
+             "nothing random inside the model: a GAN's only randomness is its noise input (and no Dropout here).")
+    return model, labels, outputs[0]
+
+
 def _check_classes_argument(check, make, name, first, first_name):
     """Built with num_classes=12, labels 10 and 11 must work and differ."""
     model = _build(check, name, make)
@@ -223,14 +237,7 @@ def test_conditional_generator(conditional_generator):
     """
     check, name = "test_conditional_generator", "conditional_generator"
     noise, other_noise, _ = _inputs()
-    model = _build(check, name, conditional_generator)
-    set_fixed_weights(model)
-    labels = np.arange(len(noise), dtype=np.int32)
-    images = _values(check, f"{name}()", _call(check, name, model, noise, labels, "noise"), (len(noise), 28, 28, 1))
-    again = _values(check, f"{name}()", _call(check, name, model, noise, labels, "noise"), (len(noise), 28, 28, 1))
-    if not np.allclose(images, again, atol=1e-6):
-        fail(check, "the same noise and labels gave different images on two calls.",
-             "draw nothing random inside the model: the randomness is the noise input.")
+    model, labels, images = _model_and_output(check, name, conditional_generator, noise, "noise", (28, 28, 1))
     if images.min() < -1.0 or images.max() > 1.0:
         fail(check, f"your generator makes values from {images.min():.2f} to {images.max():.2f}, outside [-1, 1].",
              "forgot the tanh on the last layer? Images are in [-1, 1].")
@@ -273,14 +280,7 @@ def test_conditional_discriminator(conditional_discriminator):
     """
     check, name = "test_conditional_discriminator", "conditional_discriminator"
     _, _, images = _inputs()
-    model = _build(check, name, conditional_discriminator)
-    set_fixed_weights(model)
-    labels = np.arange(len(images), dtype=np.int32) % NUM_CLASSES
-    logits = _values(check, f"{name}()", _call(check, name, model, images, labels, "images"), (len(images), 1))
-    again = _values(check, f"{name}()", _call(check, name, model, images, labels, "images"), (len(images), 1))
-    if not np.allclose(logits, again, atol=1e-6):
-        fail(check, "the same images and labels gave different scores on two calls.",
-             "nothing random inside the discriminator (no Dropout is needed here).")
+    model, _, _ = _model_and_output(check, name, conditional_discriminator, images, "images", (1,))
     probe = _per_label(check, name, model, PROBE_SCALE * images, "images", range(NUM_CLASSES))
     if np.all((probe >= 0.0) & (probe <= 1.0)):
         fail(check, "the scores stay in [0, 1] even for extreme images: a sigmoid on the output?",

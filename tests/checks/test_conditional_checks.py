@@ -122,6 +122,19 @@ def test_generator_mistakes_fail_with_their_hint(wrong, hint):
     fails_with(checks.test_conditional_generator, wrong, match=hint)
 
 
+class Jitter(layers.Layer):
+    """Random noise drawn inside the model, even at inference."""
+
+    def call(self, x):
+        return x + tf.random.normal(tf.shape(x))
+
+
+def test_randomness_inside_the_model_is_caught():
+    fails_with(checks.test_conditional_generator,
+               generator(embedding(), join=lambda tensors: Jitter()(layers.Concatenate()(tensors))),
+               match="different outputs on two calls")
+
+
 def test_generator_with_a_fixed_noise_size_is_caught():
     def fixed(noise_dim=NOISE, num_classes=10):
         return generator(embedding())(NOISE, num_classes)
