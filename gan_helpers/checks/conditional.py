@@ -19,6 +19,8 @@ checks:
 - logits out of D (no sigmoid), ``noise_dim`` and ``num_classes`` respected.
 """
 
+import re
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -48,9 +50,9 @@ _TWO_INPUTS = ("keras.Model([noise, labels], images) with labels = keras.Input(s
 _AS_VECTORS = ("classes have no order: give each class its own vector, a one-hot vector (tf.one_hot(labels, "
                "num_classes), layers.CategoryEncoding(num_classes, output_mode='one_hot')) or a learned one "
                "(layers.Embedding(num_classes, dim)).")
-_JOIN = ("join along the last axis, the features: layers.Concatenate() (axis=-1, the default), not axis=0 (the "
-         "batch). Labels declared with shape (1,) give an Embedding output of shape (batch, 1, dim): flatten it "
-         "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
+_JOIN_AXIS = "join along the last axis, the features: layers.Concatenate() (axis=-1, the default), not axis=0 (the batch)."
+_FLATTEN = ("labels declared with shape (1,) give an Embedding output of shape (batch, 1, dim): flatten it "
+            "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +141,11 @@ def _call(check, name, model, first, labels, first_name):
 def _call_hint(error, building=False):
     text = str(error)
     if "Concatenate" in text or "concatenat" in text.lower():
-        return _JOIN
+        shapes = re.findall(r"\(None(?:, \w+)*\)", text)
+        ranks = {shape.count(",") for shape in shapes}
+        if len(shapes) >= 2 and len(ranks) > 1:
+            return "the tensors to join have different ranks: " + _FLATTEN
+        return _JOIN_AXIS if len(shapes) >= 2 else _JOIN_AXIS + " Or: " + _FLATTEN
     if "int32" in text and ("float" in text or "dtype" in text.lower()):
         return ("the labels are int32 class indices: turn them into vectors before joining them to float "
                 "tensors; " + _AS_VECTORS)
@@ -154,11 +160,9 @@ def _values(check, name, output, shape):
         actual = tuple(output.shape)
         hint = None
         if actual and actual[0] == 2 * shape[0]:
-            hint = "twice the batch: the noise and the label's vector were joined along the batch axis. " + _JOIN
+            hint = "twice the batch: the noise and the label's vector were joined along the batch axis: " + _JOIN_AXIS
         elif len(actual) == len(shape) + 1 and 1 in actual[1:]:
-            hint = ("one dimension too many: labels of shape (batch, 1) give an Embedding output of shape "
-                    "(batch, 1, dim); flatten it (layers.Flatten()) or declare the labels with "
-                    "keras.Input(shape=(), dtype='int32').")
+            hint = "one dimension too many: " + _FLATTEN
         elif len(shape) == 2 and shape[1] == 1:
             hint = "one logit per image: end with Dense(1) (plus the projection term), shape (batch, 1)."
         fail(check, f"{name} returned shape {actual}, expected {shape}.", hint)
