@@ -261,3 +261,22 @@ def test_explorer_without_widgets_draws_a_static_grid(generator, monkeypatch):
     assert images.shape == (20, 28, 28, 1) and kwargs["ncols"] == 10
     np.testing.assert_allclose(images[:10], widgets.same_noise_images(generator, sample_noise(1, 96, seed=4))[0],
                                atol=1e-6)
+
+
+def test_run_a_gan_trains_the_conditional_cifar_models():
+    """(The MNIST ones train in notebook 12, which the test suite runs.)"""
+    from gan_helpers import losses, training
+
+    make_g, make_d, image_shape, _ = BUILDERS["cifar"]
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (64, *image_shape)).astype(np.float32)
+    classes = rng.integers(0, 10, 64).astype(np.int32)
+    D, G, D_solver, G_solver = training.build_gan(make_d, make_g)
+    before = [weight.numpy().copy() for weight in D.trainable_weights + G.trainable_weights]
+    history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                                 batch_size=32, num_epochs=1, dataset=(images, classes), seed=0, verbose=False,
+                                 show_every=1)
+    assert history.steps_done == 2 and history.stopped == "completed"
+    after = D.trainable_weights + G.trainable_weights
+    assert all(not np.array_equal(old, new.numpy()) for old, new in zip(before, after))
+    assert history.samples[-1][1].shape == (16, *image_shape)
