@@ -638,16 +638,16 @@ def same_noise_images(G, noise):
     return images.reshape((len(noise), num_classes) + images.shape[1:])
 
 
-def _label_code_models(G):
-    """Split G at the label's code: ``(encode, decode)`` with encode(labels) -> code (the
-    first floating-point tensor on the label's path: an embedding or a one-hot vector) and
-    decode([noise, code]) -> images. Raises ValueError when G's graph cannot be split there."""
+def _label_code_path(G):
+    """The layers from G's label input to the first whose output is floating point: the label's code
+    (an embedding or a one-hot vector). Raises ValueError when the labels reach no such layer on their own."""
     import keras
 
     try:
         current = G.inputs[1]
     except (AttributeError, IndexError, TypeError, ValueError):
         raise ValueError("Class interpolation needs a functional conditional generator G([noise, labels]).") from None
+    path = []
     for layer in G.layers:
         try:
             layer_inputs = keras.tree.flatten(layer.input)
@@ -657,12 +657,10 @@ def _label_code_models(G):
             continue
         if len(layer_inputs) != 1:
             break
+        path.append(layer)
         current = layer.output
         if "float" in str(current.dtype):
-            try:
-                return keras.Model(G.inputs[1], current), keras.Model([G.inputs[0], current], G.outputs[0])
-            except ValueError:
-                break
+            return path
     raise ValueError("Cannot find where G turns the labels into a vector (an Embedding or a one-hot "
                      "encoding fed by the label input alone), so it cannot mix two classes.")
 
@@ -672,18 +670,30 @@ def class_interpolation_images(G, noise, start_label, end_label, ts):
 
     The label's code (G's label embedding, or one-hot vector) moves in a straight line
     from ``start_label``'s (t = 0) to ``end_label``'s (t = 1) while ``noise`` (n, noise_size)
-    stays the same, so the style stays and the class morphs.
+    stays the same, so the style stays and the class morphs. G is not changed: a copy
+    that shares its layers, with the label's code layer replaced by a table of the mixed
+    codes, draws the frames.
     """
+    import keras
     import tensorflow as tf
 
-    encode, decode = _label_code_models(G)
-    noise = np.atleast_2d(np.asarray(noise, dtype=np.float32))
-    codes = np.asarray(encode(tf.constant([start_label, end_label], tf.int32)), dtype=np.float32)
-    frames = []
-    for t in np.asarray(ts, dtype=np.float32).reshape(-1):
-        code = np.repeat(((1.0 - t) * codes[0] + t * codes[1])[None], len(noise), axis=0)
-        frames.append(np.asarray(decode([tf.constant(noise), tf.constant(code)], training=False), np.float32))
-    return np.stack(frames)
+    path = _label_code_path(G)
+    codes = tf.constant([start_label, end_label], tf.int32)
+    for layer in path:
+        codes = layer(codes)
+    codes = np.asarray(codes, dtype=np.float32).reshape(2, -1)
+    ts = np.asarray(ts, dtype=np.float32).reshape(-1)
+    table = keras.layers.Embedding(len(ts), codes.shape[1])
+    code_layer = path[-1]
+    if tuple(table.compute_output_shape(code_layer.input.shape)) != tuple(code_layer.output.shape):
+        raise ValueError(f"G's label code has shape {tuple(code_layer.output.shape)}: class interpolation "
+                         "needs one vector per label.")
+    table.build((None,))
+    table.set_weights([(1.0 - ts[:, None]) * codes[0] + ts[:, None] * codes[1]])
+    mixer = keras.models.clone_model(G, clone_function=lambda layer: table if layer is code_layer else layer)
+    noise = tf.constant(np.atleast_2d(np.asarray(noise, dtype=np.float32)))
+    frames = [mixer([noise, tf.fill((noise.shape[0],), index)], training=False) for index in range(len(ts))]
+    return np.stack([np.asarray(frame, np.float32) for frame in frames])
 
 
 class ConditionalExplorer:

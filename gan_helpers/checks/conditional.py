@@ -19,6 +19,8 @@ checks:
 - logits out of D (no sigmoid), ``noise_dim`` and ``num_classes`` respected.
 """
 
+import re
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -48,9 +50,9 @@ _TWO_INPUTS = ("keras.Model([noise, labels], images) with labels = keras.Input(s
 _AS_VECTORS = ("classes have no order: give each class its own vector, a one-hot vector (tf.one_hot(labels, "
                "num_classes), layers.CategoryEncoding(num_classes, output_mode='one_hot')) or a learned one "
                "(layers.Embedding(num_classes, dim)).")
-_JOIN = ("join along the last axis, the features: layers.Concatenate() (axis=-1, the default), not axis=0 (the "
-         "batch). Labels declared with shape (1,) give an Embedding output of shape (batch, 1, dim): flatten it "
-         "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
+_JOIN_AXIS = "join along the last axis, the features: layers.Concatenate() (axis=-1, the default), not axis=0 (the batch)."
+_FLATTEN = ("labels declared with shape (1,) give an Embedding output of shape (batch, 1, dim): flatten it "
+            "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +141,11 @@ def _call(check, name, model, first, labels, first_name):
 def _call_hint(error, building=False):
     text = str(error)
     if "Concatenate" in text or "concatenat" in text.lower():
-        return _JOIN
+        shapes = re.findall(r"\(None(?:, \w+)*\)", text)
+        ranks = {shape.count(",") for shape in shapes}
+        if len(shapes) >= 2 and len(ranks) > 1:
+            return "the tensors to join have different ranks: " + _FLATTEN
+        return _JOIN_AXIS if len(shapes) >= 2 else _JOIN_AXIS + " Or: " + _FLATTEN
     if "int32" in text and ("float" in text or "dtype" in text.lower()):
         return ("the labels are int32 class indices: turn them into vectors before joining them to float "
                 "tensors; " + _AS_VECTORS)
@@ -154,11 +160,9 @@ def _values(check, name, output, shape):
         actual = tuple(output.shape)
         hint = None
         if actual and actual[0] == 2 * shape[0]:
-            hint = "twice the batch: the noise and the label's vector were joined along the batch axis. " + _JOIN
+            hint = "twice the batch: the noise and the label's vector were joined along the batch axis: " + _JOIN_AXIS
         elif len(actual) == len(shape) + 1 and 1 in actual[1:]:
-            hint = ("one dimension too many: labels of shape (batch, 1) give an Embedding output of shape "
-                    "(batch, 1, dim); flatten it (layers.Flatten()) or declare the labels with "
-                    "keras.Input(shape=(), dtype='int32').")
+            hint = "one dimension too many: " + _FLATTEN
         elif len(shape) == 2 and shape[1] == 1:
             hint = "one logit per image: end with Dense(1) (plus the projection term), shape (batch, 1)."
         fail(check, f"{name} returned shape {actual}, expected {shape}.", hint)
@@ -197,6 +201,20 @@ def _per_label(check, name, model, first, first_name, labels):
                      for label in labels])
 
 
+def _model_and_output(check, name, builder, first, first_name, shape):
+    """Build the learner's model with fixed weights and run it twice on ``first`` and the labels 0, 1, ...:
+    (model, labels, output), the output of shape (batch, *shape) and the same both times."""
+    model = _build(check, name, builder)
+    set_fixed_weights(model)
+    labels = np.arange(len(first), dtype=np.int32) % NUM_CLASSES
+    outputs = [_values(check, f"{name}()", _call(check, name, model, first, labels, first_name), (len(first), *shape))
+               for _ in range(2)]
+    if not np.allclose(outputs[0], outputs[1], atol=1e-6):
+        fail(check, f"the same {first_name} and labels gave different outputs on two calls.",
+             "nothing random inside the model: a GAN's only randomness is its noise input (and no Dropout here).")
+    return model, labels, outputs[0]
+
+
 def _check_classes_argument(check, make, name, first, first_name):
     """Built with num_classes=12, labels 10 and 11 must work and differ."""
     model = _build(check, name, make)
@@ -223,14 +241,7 @@ def test_conditional_generator(conditional_generator):
     """
     check, name = "test_conditional_generator", "conditional_generator"
     noise, other_noise, _ = _inputs()
-    model = _build(check, name, conditional_generator)
-    set_fixed_weights(model)
-    labels = np.arange(len(noise), dtype=np.int32)
-    images = _values(check, f"{name}()", _call(check, name, model, noise, labels, "noise"), (len(noise), 28, 28, 1))
-    again = _values(check, f"{name}()", _call(check, name, model, noise, labels, "noise"), (len(noise), 28, 28, 1))
-    if not np.allclose(images, again, atol=1e-6):
-        fail(check, "the same noise and labels gave different images on two calls.",
-             "draw nothing random inside the model: the randomness is the noise input.")
+    model, labels, images = _model_and_output(check, name, conditional_generator, noise, "noise", (28, 28, 1))
     if images.min() < -1.0 or images.max() > 1.0:
         fail(check, f"your generator makes values from {images.min():.2f} to {images.max():.2f}, outside [-1, 1].",
              "forgot the tanh on the last layer? Images are in [-1, 1].")
@@ -273,14 +284,7 @@ def test_conditional_discriminator(conditional_discriminator):
     """
     check, name = "test_conditional_discriminator", "conditional_discriminator"
     _, _, images = _inputs()
-    model = _build(check, name, conditional_discriminator)
-    set_fixed_weights(model)
-    labels = np.arange(len(images), dtype=np.int32) % NUM_CLASSES
-    logits = _values(check, f"{name}()", _call(check, name, model, images, labels, "images"), (len(images), 1))
-    again = _values(check, f"{name}()", _call(check, name, model, images, labels, "images"), (len(images), 1))
-    if not np.allclose(logits, again, atol=1e-6):
-        fail(check, "the same images and labels gave different scores on two calls.",
-             "nothing random inside the discriminator (no Dropout is needed here).")
+    model, _, _ = _model_and_output(check, name, conditional_discriminator, images, "images", (1,))
     probe = _per_label(check, name, model, PROBE_SCALE * images, "images", range(NUM_CLASSES))
     if np.all((probe >= 0.0) & (probe <= 1.0)):
         fail(check, "the scores stay in [0, 1] even for extreme images: a sigmoid on the output?",

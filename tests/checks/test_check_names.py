@@ -37,9 +37,12 @@ REFERENCES = {
     "test_generator_gradient_factors": (losses.generator_gradient_factors,),
     "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
     "test_gradient_penalty": (losses.gradient_penalty,),
+    "test_conditional_generator": (models.conditional_generator,),
+    "test_conditional_discriminator": (models.conditional_discriminator,),
 }
 PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
-              "test_add_mirror_images": "all images right"}
+              "test_add_mirror_images": "all images right", "test_conditional_generator": "two inputs",
+              "test_conditional_discriminator": "two inputs"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 

@@ -104,9 +104,9 @@ GENERATOR_MISTAKES = [
     (generator(embedding(), body_input=lambda noise, joined: noise), "the label is ignored"),
     (generator(lambda labels, n: AsNumber()(labels)), "the label enters as a number"),
     (generator(lambda labels, n: AsNumber(1 / 9)(labels)), "the label enters as a number"),
-    (generator(embedding(), labels_shape=(1,)), r"(?s)raised.*Flatten"),
+    (generator(embedding(), labels_shape=(1,)), r"(?s)raised.*different ranks: .*Flatten"),
     (generator(embedding(NOISE), join=layers.Concatenate(axis=0)), "joined along the batch axis"),
-    (generator(embedding(), join=layers.Concatenate(axis=0)), "axis=-1"),
+    (generator(embedding(), join=layers.Concatenate(axis=0)), r"(?s)raised.*Hint: join along the last axis"),
     (generator(embedding(), tanh=False), r"outside \[-1, 1\]"),
     (generator(lambda labels, n: OneHot(10)(labels)), "num_classes=12, your conditional_generator draws labels 10 and 11 the same"),
     (generator(lambda labels, n: layers.Embedding(10, 8)(labels)), r"(?s)num_classes=12.*(Embedding|num_classes)"),
@@ -120,6 +120,19 @@ GENERATOR_MISTAKES = [
 @pytest.mark.parametrize("wrong, hint", GENERATOR_MISTAKES)
 def test_generator_mistakes_fail_with_their_hint(wrong, hint):
     fails_with(checks.test_conditional_generator, wrong, match=hint)
+
+
+class Jitter(layers.Layer):
+    """Random noise drawn inside the model, even at inference."""
+
+    def call(self, x):
+        return x + tf.random.normal(tf.shape(x))
+
+
+def test_randomness_inside_the_model_is_caught():
+    fails_with(checks.test_conditional_generator,
+               generator(embedding(), join=lambda tensors: Jitter()(layers.Concatenate()(tensors))),
+               match="different outputs on two calls")
 
 
 def test_generator_with_a_fixed_noise_size_is_caught():
