@@ -52,6 +52,9 @@ EXERCISES = {
     "test_generator_gradient_factors": Exercise(("gan_helpers.losses:generator_gradient_factors",)),
     "test_frechet_distance": Exercise(("gan_helpers.metrics:frechet_distance",)),
     "test_add_mirror_images": Exercise(),  # no library answer: notebook 10 trains on the learner's mirror images
+    "test_hinge_loss": Exercise(("gan_helpers.losses:hinge_discriminator_loss", "gan_helpers.losses:hinge_generator_loss")),
+    "test_random_translation": Exercise(("gan_helpers.augment:random_translation", "gan_helpers.augment:diff_augment")),
+    "test_ema_update": Exercise(("gan_helpers.ops:ema_update",)),
 }  # fmt: skip
 
 

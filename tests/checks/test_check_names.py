@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, metrics, models, ops, training
+from gan_helpers import augment, checks, losses, metrics, models, ops, training
 from gan_helpers.checks import dynamics
 from gan_helpers.checks import training as training_checks
 
@@ -36,9 +36,12 @@ REFERENCES = {
     "test_frechet_distance": (metrics.frechet_distance,),
     "test_generator_gradient_factors": (losses.generator_gradient_factors,),
     "test_add_mirror_images": (lambda images: np.concatenate([images, images[:, :, ::-1]]),),
+    "test_hinge_loss": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+    "test_random_translation": (augment.random_translation,),
+    "test_ema_update": (ops.ema_update,),
 }
 PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
-              "test_add_mirror_images": "all images right"}
+              "test_add_mirror_images": "all images right", "test_random_translation": "every output a whole-pixel"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 
