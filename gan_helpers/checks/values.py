@@ -356,10 +356,13 @@ def _train_step_expected():
         D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
         strategy=tf.distribute.get_strategy(), data_shape=(STEP_IMAGE_SIZE,),
     )  # fmt: skip
-    inputs = [tf.constant(values[key]) for key in ("step_real", "step_noise_d", "step_noise_g")]
+    batch = {name: tf.constant(values[key])
+             for name, key in (("real", "step_real"), ("z_d", "step_noise_d"), ("z_g", "step_noise_g"))}
+    spec = {name: tf.TensorSpec((None, *x.shape[1:]), tf.float32) for name, x in batch.items()}
     with full_float32_matmuls():
-        step.compile([tf.TensorSpec((None, *x.shape[1:]), tf.float32) for x in inputs], capacity=1)(*inputs)
-    d_loss, g_loss = step.losses.numpy()[0]
+        step.compile(spec, capacity=1)(batch)
+    losses_of_step, _ = step.read_losses(0)
+    d_loss, g_loss = losses_of_step["d_loss"][0], losses_of_step["g_loss"][0]
     values["step_d_loss"], values["step_g_loss"] = np.float32(d_loss), np.float32(g_loss)
     values["step_d_update"] = flat_weights(D.trainable_variables) - d_before
     values["step_g_update"] = flat_weights(G.trainable_variables) - g_before
