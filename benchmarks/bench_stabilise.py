@@ -15,8 +15,8 @@ covered. With ``ema`` the averaged generator is scored (``history.ema_generator`
   networks, beta1 0.5, batches of 128.
 - one tool each: ``spectral_norm`` (every kernel of D normalised), ``ttur`` (D 2e-3, G 5e-4: SAGAN's
   4:1 ratio around the baseline's rate, the same geometric mean), ``hinge`` (the hinge losses),
-  ``ema`` (samples from the moving average of G's weights, decay ``EMA_DECAY``: a horizon of about
-  100 steps, small against the few thousand steps of a run), ``diffaugment``
+  ``ema`` (samples from the moving average of G's weights, decay ``EMA_DECAY`` with run_a_gan's
+  warm-up), ``diffaugment``
   (``diff_augment``, colour, translation and cutout, on real and generated images);
 - ``all``: all five together;
 - the baseline again and the best of the others again, with another seed: the run-to-run noise.
@@ -50,7 +50,7 @@ PRINT_EVERY = 5  # the budget is checked this often (steps)
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
 TTUR_RATES = {"d_learning_rate": 2e-3, "g_learning_rate": 5e-4}
-EMA_DECAY = 0.99
+EMA_DECAY = 0.999
 GRID_IMAGES = 64
 TOOLS = ("spectral_norm", "ttur", "hinge", "ema", "diffaugment")
 TOOL_NAMES = {"spectral_norm": "spectral norm", "ttur": "TTUR (D 2e-3, G 5e-4)", "hinge": "hinge loss",
@@ -200,6 +200,8 @@ def main(argv=None):
         f"--seed {args.seed}"))
     if args.only:
         command += " --only " + " ".join(args.only)
+    if args.no_repeats:
+        command += " --no-repeats"
     results = {
         "machine": _common.machine(),
         "settings": {"budget_s": args.budget, "clock": args.clock, "digits": args.digits, "samples": args.samples, "seed": args.seed,
