@@ -43,6 +43,15 @@ def _check_images(images, what):
     return images
 
 
+def _with_sizes(images, what):
+    """(images as a checked tensor, the batch size as a tensor, the height and width as ints)."""
+    images = _check_images(images, what)
+    height, width = images.shape[1], images.shape[2]
+    if height is None or width is None:
+        raise ValueError(f"{what} needs the images' height and width to be known.")
+    return images, tf.shape(images)[0], height, width
+
+
 def _per_image_uniform(images, low, high):
     """One uniform draw in [low, high) per image, shape (N, 1, 1, 1), in the images' dtype."""
     draw = tf.random.uniform((tf.shape(images)[0], 1, 1, 1), low, high, dtype=tf.float32)
@@ -100,11 +109,7 @@ def random_translation(images, ratio=TRANSLATION_RATIO):
     Returns:
         a tensor of the same shape and dtype.
     """
-    images = _check_images(images, "random_translation")
-    height, width = images.shape[1], images.shape[2]
-    if height is None or width is None:
-        raise ValueError("random_translation needs the images' height and width to be known.")
-    count = tf.shape(images)[0]
+    images, count, height, width = _with_sizes(images, "random_translation")
     rows_limit, cols_limit = int(ratio * height), int(ratio * width)
     padded = tf.pad(images, [[0, 0], [rows_limit, rows_limit], [cols_limit, cols_limit], [0, 0]])
     rows = _shifted_indices(height, rows_limit, count)
@@ -126,11 +131,7 @@ def random_cutout(images, ratio=CUTOUT_RATIO):
     Returns:
         a tensor of the same shape and dtype.
     """
-    images = _check_images(images, "random_cutout")
-    height, width = images.shape[1], images.shape[2]
-    if height is None or width is None:
-        raise ValueError("random_cutout needs the images' height and width to be known.")
-    count = tf.shape(images)[0]
+    images, count, height, width = _with_sizes(images, "random_cutout")
 
     def outside(size):
         """(N, size) booleans: is each row (or column) outside this image's square, along one axis."""

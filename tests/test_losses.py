@@ -80,6 +80,8 @@ def test_a_perfect_discriminator_has_zero_loss():
         (losses.generator_loss, 1),
         (losses.ls_discriminator_loss, 2),
         (losses.ls_generator_loss, 1),
+        (losses.hinge_discriminator_loss, 2),
+        (losses.hinge_generator_loss, 1),
     ],
 )
 def test_shapes_n_and_n1_numpy_and_float64_inputs_agree(loss, arguments, logits):
@@ -109,3 +111,26 @@ def test_generator_gradient_factors_are_the_per_sample_derivatives_even_for_larg
     for factor, expected in [(minimax, -sigmoid), (non_saturating, sigmoid - 1), (least_squares, scores - 1)]:
         assert factor.shape == (7,) and factor.dtype == tf.float32
         np.testing.assert_allclose(np.asarray(factor), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_hinge_losses_match_numpy(logits):
+    real, fake = logits
+    d_loss = losses.hinge_discriminator_loss(tf.constant(real, tf.float32), tf.constant(fake, tf.float32))
+    g_loss = losses.hinge_generator_loss(tf.constant(fake, tf.float32))
+    expected = np.mean(np.maximum(0, 1 - real)) + np.mean(np.maximum(0, 1 + fake))
+    assert float(d_loss) == pytest.approx(expected, rel=1e-6)
+    assert float(g_loss) == pytest.approx(-np.mean(fake), rel=1e-6)
+
+
+def test_hinge_discriminator_loss_ignores_scores_beyond_the_margin():
+    """Reals above +1 and fakes below -1 cost nothing and send no gradient; the generator's gradient never vanishes."""
+    real, fake = tf.constant([[1.5], [0.5], [3.0]]), tf.constant([[-2.0], [-0.5], [0.4]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([real, fake])
+        d_loss = losses.hinge_discriminator_loss(real, fake)
+        g_loss = losses.hinge_generator_loss(fake)
+    assert float(d_loss) == pytest.approx(0.5 / 3 + (0.5 + 1.4) / 3, rel=1e-6)
+    np.testing.assert_allclose(tape.gradient(d_loss, real)[:, 0], [0, -1 / 3, 0], atol=1e-7)
+    np.testing.assert_allclose(tape.gradient(d_loss, fake)[:, 0], [0, 1 / 3, 1 / 3], atol=1e-7)
+    np.testing.assert_allclose(tape.gradient(g_loss, fake)[:, 0], [-1 / 3] * 3, atol=1e-7)
+    assert float(losses.hinge_discriminator_loss(tf.fill((4, 1), 1.0), tf.fill((4, 1), -1.0))) == 0.0

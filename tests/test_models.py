@@ -93,3 +93,57 @@ def test_models_work_in_a_compiled_step(discriminator, generator):
 
     gradients = step(tf.zeros((4, 96)) + 0.5)
     assert len(gradients) == 6 and all(g is not None for g in gradients)
+
+
+@pytest.mark.parametrize("builder, kernels", [
+    (models.dc_discriminator, 3), (models.cifar_discriminator, 4), (models.dog_discriminator, 5),
+])
+def test_spectral_norm_wraps_every_kernel_of_a_dcgan_discriminator(builder, kernels):
+    plain, normalised = builder(), builder(spectral_norm=True)
+    wrapped = [layer for layer in normalised.layers if isinstance(layer, layers.SpectralNormalization)]
+    assert len(wrapped) == kernels and all(isinstance(layer.layer, (layers.Conv2D, layers.Dense)) for layer in wrapped)
+    assert [layer.name for layer in wrapped][-1] == "spectral_norm_logits" and normalised.name == plain.name
+    # The same layers, plus one power-iteration vector u per kernel (not trained)
+    extra = sum(int(np.prod(layer.vector_u.shape)) for layer in wrapped)
+    assert normalised.count_params() == plain.count_params() + extra
+    assert len(normalised.trainable_weights) == len(plain.trainable_weights)
+    assert not any(isinstance(layer, layers.SpectralNormalization) for layer in plain.layers)
+
+
+def test_spectral_norm_brings_each_kernels_largest_singular_value_to_one_in_training_calls_only():
+    D = models.dc_discriminator(spectral_norm=True)
+    x = tf.random.stateless_uniform((8, 28, 28, 1), seed=(0, 2), minval=-1, maxval=1)
+
+    def largest_singular_values():
+        return [np.linalg.svd(np.reshape(layer.layer.kernel.numpy(), (-1, layer.layer.kernel.shape[-1])),
+                              compute_uv=False)[0] for layer in D.layers if isinstance(layer, layers.SpectralNormalization)]
+
+    before = largest_singular_values()
+    D(x, training=False)
+    assert largest_singular_values() == before  # inference calls leave the kernels alone
+    assert not np.allclose(before, 1.0, atol=0.05)
+
+    @tf.function
+    def training_call(images):
+        return D(images, training=True)
+
+    for _ in range(20):  # one power iteration per call: the estimate converges over calls
+        training_call(x)
+    np.testing.assert_allclose(largest_singular_values(), 1.0, atol=0.02)
+
+
+def test_a_spectrally_normalised_discriminator_trains_in_a_compiled_step():
+    D, G = models.dc_discriminator(spectral_norm=True), models.dc_generator()
+    optimizer = keras.optimizers.Adam(1e-3)
+    optimizer.build(D.trainable_variables)
+
+    @tf.function
+    def step(z, real):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(D(G(z), training=True)) - tf.reduce_mean(D(real, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, D.trainable_variables), D.trainable_variables))
+        return loss
+
+    real = tf.random.stateless_uniform((4, 28, 28, 1), seed=(1, 2), minval=-1, maxval=1)
+    losses_seen = [float(step(tf.fill((4, 96), 0.1), real)) for _ in range(3)]
+    assert all(np.isfinite(losses_seen)) and losses_seen[0] != losses_seen[-1]

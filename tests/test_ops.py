@@ -1,10 +1,11 @@
 """ops: leaky ReLU, uniform noise, and the [0, 1] <-> [-1, 1] image scaling."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_helpers.ops import deprocess_img, interpolate_noise, leaky_relu, preprocess_img, sample_noise, scale_pixels
+from gan_helpers.ops import deprocess_img, ema_update, interpolate_noise, leaky_relu, preprocess_img, sample_noise, scale_pixels
 
 
 def test_leaky_relu_keeps_positives_and_scales_negatives_by_0_01():
@@ -116,3 +117,42 @@ def test_interpolate_noise_refuses_bad_arguments(kwargs, message):
     arguments = {"z0": np.ones(4), "z1": np.ones(4) * 2, **kwargs}
     with pytest.raises(ValueError, match=message):
         interpolate_noise(**arguments)
+
+
+def test_ema_update_moves_every_average_a_step_towards_the_weights_in_place():
+    average = [tf.Variable([[1.0, 2.0], [3.0, 4.0]]), keras.Variable(np.array([10.0, -10.0], np.float32))]
+    weights = [tf.constant([[0.0, 0.0], [0.0, 8.0]]), keras.Variable(np.array([0.0, 10.0], np.float32))]
+    ema_update(average, weights, 0.75)
+    np.testing.assert_allclose(average[0].numpy(), [[0.75, 1.5], [2.25, 5.0]], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(average[1]), [7.5, -5.0], rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(weights[1]), [0.0, 10.0])  # the weights are left alone
+    ema_update(average, weights, 0.0)  # decay 0: the average becomes the weights
+    np.testing.assert_array_equal(average[0].numpy(), weights[0].numpy())
+
+
+def test_ema_update_of_a_model_inside_a_compiled_step_follows_batch_norm_statistics_too():
+    def model():
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+
+    live, averaged = model(), model()
+    averaged.set_weights([np.zeros_like(w) for w in live.get_weights()])
+    live(tf.ones((8, 3)) * 5.0, training=True)  # moves the batch norm's moving mean
+
+    @tf.function
+    def update(decay):
+        ema_update(averaged.weights, live.weights, decay)
+
+    for _ in range(3):
+        update(tf.constant(0.5))
+    for mean, value in zip(averaged.get_weights(), live.get_weights()):
+        np.testing.assert_allclose(mean, 0.875 * value, rtol=1e-5, atol=1e-7)  # 1 - 0.5^3 of the way
+
+
+def test_ema_update_copies_counters_and_refuses_mismatched_lists():
+    counter, average = tf.Variable(3, dtype=tf.int64), tf.Variable(0.0)
+    ema_update([counter, average], [tf.constant(7, tf.int64), tf.constant(1.0)], 0.9)
+    assert int(counter.numpy()) == 7 and float(average.numpy()) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="2 averages for 1 weights"):
+        ema_update([average, average], [tf.constant(1.0)], 0.9)
+    with pytest.raises(ValueError, match=r"shape \(2,\) cannot follow weights of shape \(3,\)"):
+        ema_update([tf.Variable([0.0, 0.0])], [tf.constant([1.0, 2.0, 3.0])], 0.9)

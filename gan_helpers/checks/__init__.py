@@ -13,12 +13,13 @@ By topic: :mod:`~gan_helpers.checks.basics` (notebook 01),
 (05: the optimizers and the training step), :mod:`~gan_helpers.checks.dynamics`
 (05: gradient play on f(x, y) = x y), :mod:`~gan_helpers.checks.evaluation` and
 :mod:`~gan_helpers.checks.exploring` (09), :mod:`~gan_helpers.checks.augmentation`
-(10), :mod:`~gan_helpers.checks.wasserstein` (11: the gradient penalty),
+(10, 13), :mod:`~gan_helpers.checks.wasserstein` (11: the gradient penalty),
 :mod:`~gan_helpers.checks.conditional` (12: behavioural checks of conditional
-models); :mod:`~gan_helpers.checks.engine` holds what they share.
+models); notebook 13's hinge loss is in ``losses`` and its moving average in ``training``;
+:mod:`~gan_helpers.checks.engine` holds what they share.
 """
 
-from gan_helpers.checks.augmentation import test_add_mirror_images
+from gan_helpers.checks.augmentation import test_add_mirror_images, test_random_translation
 from gan_helpers.checks.basics import test_leaky_relu, test_sample_noise
 from gan_helpers.checks.conditional import test_conditional_discriminator, test_conditional_generator
 from gan_helpers.checks.dynamics import test_xy_updates
@@ -29,6 +30,7 @@ from gan_helpers.checks.losses import (
     test_discriminator_loss,
     test_generator_gradient_factors,
     test_generator_loss,
+    test_hinge_loss,
     test_lsgan_loss,
 )
 from gan_helpers.checks.models import (
@@ -40,7 +42,7 @@ from gan_helpers.checks.models import (
     test_dog_generator,
     test_generator,
 )
-from gan_helpers.checks.training import test_get_solvers, test_train_step
+from gan_helpers.checks.training import test_ema_update, test_get_solvers, test_train_step
 from gan_helpers.checks.wasserstein import test_gradient_penalty
 
 __all__ = [
@@ -55,16 +57,19 @@ __all__ = [
     "test_discriminator_loss",
     "test_dog_discriminator",
     "test_dog_generator",
+    "test_ema_update",
     "test_frechet_distance",
     "test_generator",
     "test_generator_gradient_factors",
     "test_generator_loss",
     "test_get_solvers",
     "test_gradient_penalty",
+    "test_hinge_loss",
     "test_interpolate",
     "test_leaky_relu",
     "test_lsgan_loss",
     "test_nearest_neighbours",
+    "test_random_translation",
     "test_sample_noise",
     "test_train_step",
     "test_xy_updates",

@@ -356,3 +356,83 @@ def test_generator_gradient_factors(generator_gradient_factors):
 
 def _numbers(values):
     return ", ".join(f"{value:.4g}" for value in values)
+
+
+# ---------------------------------------------------------------------------
+# Notebook 13: the hinge loss
+# ---------------------------------------------------------------------------
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _hinge_d_mistakes(real, fake):
+    correct = np.mean(_relu(1 - real)) + np.mean(_relu(1 + fake))
+    return [
+        ("without max(0, .) the loss is linear in the scores (the Wasserstein critic's loss plus 2): D would push "
+         "every score further forever. The hinge stops at the margin: max(0, 1 - D(x)) and max(0, 1 + D(G(z))), "
+         "e.g. tf.nn.relu(1.0 - scores_real).", np.mean(1 - real) + np.mean(1 + fake)),
+        ("real and generated scores look swapped: real images are pushed above +1, max(0, 1 - D(x)), generated "
+         "ones below -1, max(0, 1 + D(G(z))).", np.mean(_relu(1 + real)) + np.mean(_relu(1 - fake))),
+        ("the term of the generated images has the wrong sign: D pushes their scores below -1, so it pays "
+         "max(0, 1 + D(G(z))).", np.mean(_relu(1 - real)) + np.mean(_relu(1 - fake))),
+        ("the term of the real images has the wrong sign: D pushes their scores above +1, so it pays "
+         "max(0, 1 - D(x)).", np.mean(_relu(1 + real)) + np.mean(_relu(1 + fake))),
+        ("a sigmoid is applied to the scores: the hinge loss works on D's raw scores (logits), as the least-squares "
+         "loss does.", np.mean(_relu(1 - _sigmoid(real))) + np.mean(_relu(1 + _sigmoid(fake)))),
+        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.",
+         np.sum(_relu(1 - real)) + np.sum(_relu(1 + fake))),
+        ("half the expected value: one mean over real and generated scores together? The loss adds the two batch "
+         "means.", 0.5 * correct),
+        ("the margin is missing: max(0, -D(x)) and max(0, D(G(z))) only ask for the right sign. The hinge asks for "
+         "a margin of 1: max(0, 1 - D(x)) + max(0, 1 + D(G(z))).", np.mean(_relu(-real)) + np.mean(_relu(fake))),
+        ("the sign is flipped: that is the value D maximises as Miyato et al. write it, "
+         "E[min(0, -1 + D(x))] + E[min(0, -1 - D(G(z)))]. As a loss to minimise it is its negative, "
+         "E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))].", -correct),
+        ("the hinges are squared: the hinge loss is max(0, 1 - D(x)) + max(0, 1 + D(G(z))), not squared.",
+         np.mean(_relu(1 - real) ** 2) + np.mean(_relu(1 + fake) ** 2)),
+        ("only the term of the real images: add E[max(0, 1 + D(G(z)))] for the generated ones.",
+         np.mean(_relu(1 - real))),
+        ("only the term of the generated images: add E[max(0, 1 - D(x))] for the real ones.",
+         np.mean(_relu(1 + fake))),
+        ("that is the cross-entropy loss of notebook 04; the hinge loss is "
+         "E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))].", _bce_mean(real, 1) + _bce_mean(fake, 0)),
+    ]
+
+
+def _hinge_g_mistakes(fake):
+    correct = -np.mean(fake)
+    return [
+        ("the generator's loss is not a hinge: -E[D(G(z))], linear in the score, so that its gradient does not "
+         "vanish once D scores a sample above 1 (Lim and Ye, 2017; Miyato et al., 2018).", np.mean(_relu(1 - fake))),
+        ("the sign is flipped: the generator wants D to score its images high, so it minimises -E[D(G(z))].",
+         -correct),
+        ("that is the non-saturating cross-entropy loss of notebook 04; with the hinge loss the generator "
+         "minimises -E[D(G(z))].", _bce_mean(fake, 1)),
+        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.", -np.sum(fake)),
+        ("a sigmoid is applied to the scores: the generator's loss uses D's raw scores, -E[D(G(z))].",
+         -np.mean(_sigmoid(fake))),
+        ("that is E[1 - D(G(z))], which has the same gradient but not the same value: the loss is -E[D(G(z))], "
+         "without the constant.", 1 + correct),
+    ]
+
+
+def test_hinge_loss(hinge_discriminator_loss, hinge_generator_loss):
+    """Check both hinge losses, scores of shape (N, 1) or (N,), against stored values.
+
+    ``hinge_discriminator_loss(scores_real, scores_fake)`` = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))];
+    ``hinge_generator_loss(scores_fake)`` = -E[D(G(z))].
+    """
+    check = "test_hinge_loss"
+    expected = expected_values()
+    d_error = _check_loss(
+        check, "hinge_discriminator_loss", hinge_discriminator_loss,
+        [expected["hinge_scores_real"], expected["hinge_scores_fake"]], expected["hinge_d_loss"], _hinge_d_mistakes,
+        what="scores",
+    )
+    g_error = _check_loss(
+        check, "hinge_generator_loss", hinge_generator_loss, [expected["hinge_scores_fake"]], expected["hinge_g_loss"],
+        _hinge_g_mistakes, what="scores",
+    )
+    passed(check, max(d_error, g_error))

@@ -1,4 +1,5 @@
-"""Checks of notebook 05: the two optimizers (``get_solvers``) and the training step (``train_step``).
+"""Checks of notebook 05: the two optimizers (``get_solvers``) and the training step (``train_step``);
+of notebook 13: the moving average of the generator's weights (``ema_update``, at the end).
 
 ``test_get_solvers`` reads the optimizers' settings. ``test_train_step`` runs the
 learner's step once on the small models of :func:`values.train_step_models`
@@ -516,3 +517,100 @@ def test_train_step(train_step):
         fail(check, problem, _diagnose(check, train_step, outcome, expected, wrong))
     passed(check, max(errors.values()))
 
+
+
+# ---------------------------------------------------------------------------
+# Notebook 13: the exponential moving average of weights
+# ---------------------------------------------------------------------------
+
+_EMA_RULE = "average <- decay * average + (1 - decay) * weights"
+
+
+def _ema_variables(arrays):
+    """Variables of the kinds ema_update meets: tf.Variable, and keras.Variable (a model's weights)."""
+    return [keras.Variable(array) if index == 1 else tf.Variable(array) for index, array in enumerate(arrays)]
+
+
+def _ema_mistakes(average, weights, decay):
+    """(hint, values of every average) of known mistakes, float64."""
+    a = [np.asarray(x, np.float64) for x in average]
+    w = [np.asarray(x, np.float64) for x in weights]
+    return [
+        ("the decay multiplies the weights instead of the average: with decay = 0.999 the average must keep "
+         f"0.999 of itself and take 0.001 of the new weights, {_EMA_RULE}.",
+         [(1 - decay) * x + decay * y for x, y in zip(a, w)]),
+        ("the average became a copy of the weights: the decay is not used. " + _EMA_RULE + ".", w),
+        ("the average is the mean of the old average and the weights: use the decay, " + _EMA_RULE + ".",
+         [0.5 * (x + y) for x, y in zip(a, w)]),
+        ("the old average is not scaled by the decay: " + _EMA_RULE + ".", [x + (1 - decay) * y for x, y in zip(a, w)]),
+        ("the new weights are not scaled by (1 - decay): " + _EMA_RULE + ".", [decay * x + y for x, y in zip(a, w)]),
+        ("only the first variable was updated: is there a `return` inside the loop? Update every pair, then return.",
+         [decay * a[0] + (1 - decay) * w[0], *a[1:]]),
+    ]
+
+
+def _ema_values(variables):
+    return [np.asarray(variable, np.float64) for variable in variables]
+
+
+def _ema_fails(check, got, want, mistakes, when):
+    errors = [scaled_error(g, w) for g, w in zip(got, want)]
+    if max(errors) <= 1e-5:
+        return max(errors)
+    hint = None
+    for text, values_ in mistakes:
+        if all(scaled_error(g, v) < MISTAKE_MATCH_TOLERANCE for g, v in zip(got, values_)):
+            hint = text
+            break
+    index = int(np.argmax(errors))
+    fail(check, f"{when}, average {index} (of shape {tuple(np.shape(want[index]))}) is "
+                f"{np.round(np.ravel(got[index])[:3], 5).tolist()}..., expected "
+                f"{np.round(np.ravel(want[index])[:3], 5).tolist()}...", hint or f"{_EMA_RULE}, for every pair.")
+
+
+def test_ema_update(ema_update):
+    """Check ``ema_update(average, weights, decay)``: updates the variables of ``average`` in place.
+
+    ``average`` and ``weights`` are lists of the same length and shapes (variables, or tensors for
+    ``weights``); each average moves to decay * average + (1 - decay) * weights; ``weights`` stay as they
+    are. Runs it once eagerly, then twice inside a tf.function, as a train step would.
+    """
+    check = "test_ema_update"
+    expected = expected_values()
+    starts, weights = values.ema_inputs()
+    decay = values.EMA_DECAY
+    average = _ema_variables(starts)
+    weight_variables = _ema_variables(weights)
+    returned = call_student(check, "ema_update", ema_update, average, weight_variables, decay)
+    if any(not np.array_equal(np.asarray(v), w) for v, w in zip(weight_variables, weights)):
+        fail(check, "ema_update changed the weights it follows.",
+             f"only the averages change: {_EMA_RULE}. The generator keeps training with its own weights; the "
+             "average is a second copy, used to draw samples.")
+    got = _ema_values(average)
+    first = [expected[f"ema_after_1_{index}"] for index in range(len(starts))]
+    if all(np.array_equal(g, s) for g, s in zip(got, starts)):
+        hint = ("assign the new values to the variables: `a.assign(decay * a + (1 - decay) * w)` for each pair "
+                "`a, w` (writing `a = ...` only renames the loop's variable, and a list of new values that is "
+                "returned is thrown away: the train step keeps the variables).")
+        if isinstance(returned, (list, tuple)) and len(returned) == len(starts):
+            hint = "ema_update returned new values but left the variables as they were: " + hint
+        fail(check, "ema_update left the averages unchanged.", hint)
+    error = _ema_fails(check, got, first, _ema_mistakes(starts, weights, decay), "after one update")
+
+    compiled = tf.function(lambda: ema_update(average, [tf.constant(w) for w in weights], decay))
+    try:
+        for _ in range(values.EMA_COMPILED_STEPS):
+            compiled()
+    except Exception as failure:
+        raise student_error(
+            check, "your ema_update works eagerly, but inside a tf.function (as in a train step) it raised", failure,
+            "use TensorFlow operations and variable.assign (no .numpy(), no numpy, no get_weights/set_weights): "
+            "run_a_gan updates the average inside its compiled step.") from failure
+    after = [expected[f"ema_after_{1 + values.EMA_COMPILED_STEPS}_{index}"] for index in range(len(starts))]
+    if all(scaled_error(g, f) <= 1e-5 for g, f in zip(_ema_values(average), first)):
+        fail(check, "inside a tf.function, ema_update left the averages unchanged.",
+             "assign to the variables (a.assign(...)): a value computed in a compiled function and not assigned is "
+             "thrown away.")
+    error = max(error, _ema_fails(check, _ema_values(average), after, [],
+                                  f"after {values.EMA_COMPILED_STEPS} more updates in a tf.function"))
+    passed(check, error)

@@ -371,6 +371,48 @@ def _train_step_expected():
 
 
 # ---------------------------------------------------------------------------
+# Notebook 13: the hinge losses and the moving average of weights
+# ---------------------------------------------------------------------------
+
+# Scores on both sides of both margins (+1 for real images, -1 for generated ones), none on them,
+# so that a missing max(0, .), a margin of 0 or swapped signs each give another value.
+HINGE_SCORES_REAL = [2.3, 1.4, 0.9, 0.2, -0.3, -1.2, 0.6, 1.8, -0.7, 0.05, 1.1, 0.4]
+HINGE_SCORES_FAKE = [-2.1, -1.3, -0.8, -0.1, 0.5, 1.6, -0.4, 0.9, -1.7, 0.3, 1.2, -0.6]
+# The moving average: its decay, and how many updates the check runs in a compiled function after the first.
+EMA_DECAY = 0.9
+EMA_COMPILED_STEPS = 2
+EMA_SHAPES = ((3, 4), (4,), ())
+
+
+def ema_inputs():
+    """(averages, weights): float32 arrays of EMA_SHAPES, the averages around 1, the weights around -1."""
+    rng = np.random.default_rng((INPUTS_SEED, 13))
+    averages = [rng.uniform(0.5, 1.5, size=shape).astype(np.float32) for shape in EMA_SHAPES]
+    weights = [rng.uniform(-1.5, -0.5, size=shape).astype(np.float32) for shape in EMA_SHAPES]
+    return averages, weights
+
+
+def _stabilising_values():
+    real = np.array(HINGE_SCORES_REAL, np.float32)[:, None]
+    fake = np.array(HINGE_SCORES_FAKE, np.float32)[:, None]
+    values = {
+        "hinge_scores_real": real,
+        "hinge_scores_fake": fake,
+        "hinge_d_loss": losses.hinge_discriminator_loss(tf.constant(real), tf.constant(fake)).numpy(),
+        "hinge_g_loss": losses.hinge_generator_loss(tf.constant(fake)).numpy(),
+    }
+    averages, weights = ema_inputs()
+    variables = [tf.Variable(average) for average in averages]
+    ops.ema_update(variables, weights, EMA_DECAY)
+    values.update({f"ema_after_1_{index}": variable.numpy() for index, variable in enumerate(variables)})
+    for _ in range(EMA_COMPILED_STEPS):
+        ops.ema_update(variables, weights, EMA_DECAY)
+    values.update({f"ema_after_{1 + EMA_COMPILED_STEPS}_{index}": variable.numpy()
+                   for index, variable in enumerate(variables)})
+    return values
+
+
+# ---------------------------------------------------------------------------
 # Expected values
 # ---------------------------------------------------------------------------
 
@@ -420,6 +462,7 @@ def compute_expected():
     values["weights_seed"] = np.array(WEIGHTS_SEED)
     values.update(_model_outputs(values))
     values.update(_train_step_expected())
+    values.update(_stabilising_values())
     return values
 
 

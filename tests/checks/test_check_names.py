@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from gan_helpers import checks, losses, metrics, models, ops, training
+from gan_helpers import augment, checks, losses, metrics, models, ops, training
 from gan_helpers.checks import dynamics
 from gan_helpers.checks import training as training_checks
 
@@ -39,10 +39,13 @@ REFERENCES = {
     "test_gradient_penalty": (losses.gradient_penalty,),
     "test_conditional_generator": (models.conditional_generator,),
     "test_conditional_discriminator": (models.conditional_discriminator,),
+    "test_hinge_loss": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+    "test_random_translation": (augment.random_translation,),
+    "test_ema_update": (ops.ema_update,),
 }
 PASS_LINES = {"test_nearest_neighbours": "all 32 neighbours right", "test_get_solvers": "two Adam optimizers",
               "test_add_mirror_images": "all images right", "test_conditional_generator": "two inputs",
-              "test_conditional_discriminator": "two inputs"}
+              "test_conditional_discriminator": "two inputs", "test_random_translation": "every output a whole-pixel"}
 PUBLIC_CHECKS = sorted(name for name in checks.__all__ if name.startswith("test_"))
 
 

@@ -349,3 +349,67 @@ def test_gradient_factor_mistakes_are_far_from_the_right_factors_and_from_each_o
     assert engine.scaled_error(right[0], right[1]) > 100 * engine.ELEMENTWISE_TOLERANCE  # no score at 0
     np.testing.assert_allclose(right[0], -1 / (1 + np.exp(-expected["factor_scores"].astype(float))), rtol=1e-6)
     np.testing.assert_allclose(right[2], expected["factor_scores"] - 1.0, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Notebook 13: the hinge losses
+# ---------------------------------------------------------------------------
+
+hinge_layer = keras.losses.Hinge()
+CORRECT_HINGE_LOSSES = [
+    (lambda r, f: tf.reduce_mean(tf.nn.relu(1.0 - r)) + tf.reduce_mean(tf.nn.relu(1.0 + f)),
+     lambda f: -tf.reduce_mean(f)),
+    (lambda r, f: keras.ops.mean(keras.ops.maximum(0.0, 1.0 - r)) + keras.ops.mean(keras.ops.maximum(0.0, 1.0 + f)),
+     lambda f: keras.ops.mean(-f)),
+    (lambda r, f: -tf.reduce_mean(tf.minimum(0.0, -1.0 + r)) - tf.reduce_mean(tf.minimum(0.0, -1.0 - f)),
+     lambda f: tf.negative(tf.reduce_mean(tf.reshape(f, [-1])))),
+    (lambda r, f: hinge_layer(tf.ones_like(r), r) + hinge_layer(-tf.ones_like(f), f),
+     lambda f: -keras.ops.mean(f)),
+]
+
+
+def test_other_correct_hinge_losses_pass(capsys):
+    for d_loss, g_loss in CORRECT_HINGE_LOSSES:
+        checks.test_hinge_loss(d_loss, g_loss)
+    assert capsys.readouterr().out.count("test_hinge_loss passed") == len(CORRECT_HINGE_LOSSES)
+
+
+def relu_mean(x):
+    return tf.reduce_mean(tf.nn.relu(x))
+
+
+RIGHT_G = CORRECT_HINGE_LOSSES[0][1]
+RIGHT_D = CORRECT_HINGE_LOSSES[0][0]
+
+
+@pytest.mark.parametrize(
+    "d_loss, g_loss, hint",
+    [
+        (lambda r, f: tf.reduce_mean(1 - r) + tf.reduce_mean(1 + f), RIGHT_G, r"without max\(0, \.\)"),
+        (lambda r, f: relu_mean(1 + r) + relu_mean(1 - f), RIGHT_G, "real and generated scores look swapped"),
+        (lambda r, f: relu_mean(1 - r) + relu_mean(1 - f), RIGHT_G, "generated images has the wrong sign"),
+        (lambda r, f: relu_mean(1 + r) + relu_mean(1 + f), RIGHT_G, "real images has the wrong sign"),
+        (lambda r, f: relu_mean(1 - tf.sigmoid(r)) + relu_mean(1 + tf.sigmoid(f)), RIGHT_G, "a sigmoid is applied"),
+        (lambda r, f: tf.reduce_sum(tf.nn.relu(1 - r)) + tf.reduce_sum(tf.nn.relu(1 + f)), RIGHT_G, "sum over the batch"),
+        (lambda r, f: tf.reduce_mean(tf.concat([tf.nn.relu(1 - r), tf.nn.relu(1 + f)], 0)), RIGHT_G, "half the expected"),
+        (lambda r, f: relu_mean(-r) + relu_mean(f), RIGHT_G, "the margin is missing"),
+        (lambda r, f: tf.reduce_mean(tf.minimum(0.0, -1 + r)) + tf.reduce_mean(tf.minimum(0.0, -1 - f)), RIGHT_G,
+         "the value D maximises as Miyato et al. write it"),
+        (lambda r, f: tf.reduce_mean(tf.nn.relu(1 - r) ** 2) + tf.reduce_mean(tf.nn.relu(1 + f) ** 2), RIGHT_G,
+         "the hinges are squared"),
+        (lambda r, f: relu_mean(1 - r), RIGHT_G, "only the term of the real images"),
+        (lambda r, f: relu_mean(1 + f), RIGHT_G, "only the term of the generated images"),
+        (losses.discriminator_loss, RIGHT_G, "the cross-entropy loss of notebook 04"),
+        (RIGHT_D, lambda f: relu_mean(1 - f), "the generator's loss is not a hinge"),
+        (RIGHT_D, lambda f: tf.reduce_mean(f), "the sign is flipped: the generator wants D to score its images high"),
+        (RIGHT_D, losses.generator_loss, "non-saturating cross-entropy loss of notebook 04"),
+        (RIGHT_D, lambda f: -tf.reduce_sum(f), "sum over the batch"),
+        (RIGHT_D, lambda f: -tf.reduce_mean(tf.sigmoid(f)), "a sigmoid is applied"),
+        (RIGHT_D, lambda f: tf.reduce_mean(1 - f), "the same gradient but not the same value"),
+        (lambda r, f: relu_mean(1 - r[:, 0]) + relu_mean(1 + f[:, 0]), RIGHT_G, r"on shape \(N,\) it raised"),
+        (stub, RIGHT_G, "hinge_discriminator_loss is not implemented yet"),
+        (RIGHT_D, stub, "hinge_generator_loss is not implemented yet"),
+    ],
+)
+def test_hinge_mistakes_fail_with_their_hint(d_loss, g_loss, hint):
+    fails_with(checks.test_hinge_loss, d_loss, g_loss, match=f"(?s){hint}")

@@ -411,3 +411,83 @@ def test_the_small_models_follow_their_plans_and_start_from_fixed_weights():
         gamma = model.get_layer(index=1).gamma.numpy()
         assert 0.5 <= gamma.min() and gamma.max() <= 1.5  # batch norm keeps activations of order 1 in training
     assert float(D_solver.learning_rate) != float(G_solver.learning_rate)  # swapped optimizers would show
+
+
+# ---------------------------------------------------------------------------
+# Notebook 13: ema_update
+# ---------------------------------------------------------------------------
+
+
+def ema_assign(average, weights, decay):
+    for a, w in zip(average, weights):
+        a.assign(decay * a + (1 - decay) * w)
+
+
+def ema_assign_sub_returning(average, weights, decay):
+    for a, w in zip(average, weights):
+        a.assign_sub((1.0 - decay) * (a - w))
+    return average
+
+
+def ema_keras_ops(average, weights, decay):
+    for a, w in zip(average, weights):
+        a.assign(keras.ops.add(keras.ops.multiply(decay, a), keras.ops.multiply(1.0 - decay, w)))
+
+
+def test_right_moving_averages_pass(capsys):
+    for right in (ema_assign, ema_assign_sub_returning, ema_keras_ops):
+        checks.test_ema_update(right)
+    assert capsys.readouterr().out.count("test_ema_update passed") == 3
+
+
+def ema_rule(rule):
+    def ema_update(average, weights, decay):
+        for a, w in zip(average, weights):
+            a.assign(rule(a, w, decay))
+
+    return ema_update
+
+
+def ema_returns_first(average, weights, decay):
+    for a, w in zip(average, weights):
+        a.assign(decay * a + (1 - decay) * w)
+        return average
+
+
+def ema_rebinds(average, weights, decay):
+    for a, w in zip(average, weights):
+        a = decay * a + (1 - decay) * w  # noqa: F841
+
+
+def ema_returns_values(average, weights, decay):
+    return [decay * a + (1 - decay) * w for a, w in zip(average, weights)]
+
+
+def ema_moves_the_weights(average, weights, decay):
+    for a, w in zip(average, weights):
+        w.assign(decay * w + (1 - decay) * a)
+
+
+def ema_through_numpy(average, weights, decay):
+    for a, w in zip(average, weights):
+        a.assign(decay * a.numpy() + (1 - decay) * np.asarray(w))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (ema_rule(lambda a, w, d: (1 - d) * a + d * w), "the decay multiplies the weights instead of the average"),
+        (ema_rule(lambda a, w, d: w + 0 * a), "a copy of the weights: the decay is not used"),
+        (ema_rule(lambda a, w, d: 0.5 * (a + w)), "the mean of the old average and the weights"),
+        (ema_rule(lambda a, w, d: a + (1 - d) * w), "the old average is not scaled by the decay"),
+        (ema_rule(lambda a, w, d: d * a + w), r"not scaled by \(1 - decay\)"),
+        (ema_returns_first, "only the first variable was updated.*`return` inside the loop"),
+        (ema_rebinds, r"left the averages unchanged.*`a = \.\.\.` only renames"),
+        (ema_returns_values, "returned new values but left the variables as they were"),
+        (ema_moves_the_weights, "changed the weights it follows"),
+        (ema_through_numpy, r"works eagerly, but inside a tf.function.*\.numpy\(\)"),
+        (stub, "ema_update is not implemented yet"),
+    ],
+)
+def test_ema_mistakes_fail_with_their_hint(wrong, hint):
+    fails_with(checks.test_ema_update, wrong, match=f"(?s){hint}")
