@@ -153,6 +153,9 @@ _FILL_HINTS = {
     "edge": "what comes in repeats the edge pixels: pad with zeros (tf.pad's default), not by repeating the border.",
     "reflect": "what comes in mirrors the image: pad with zeros (tf.pad's default mode), not by reflection.",
     "symmetric": "what comes in mirrors the image: pad with zeros (tf.pad's default mode), not by reflection.",
+    "edge or symmetric": "what comes in repeats the border pixels, or mirrors the image (for a shift of one pixel "
+                         "the two look alike): pad with zeros (tf.pad's default mode), not by reflection or by "
+                         "repeating the border.",
 }
 
 
@@ -175,12 +178,14 @@ def _shift_of(check, before, after, where):
              "a translation only moves pixels, by whole pixels (no interpolation, no change of brightness), within "
              "each image. Mind the axes: images are (N, height, width, channels), shift along axes 1 and 2.")
     rows, cols = int(r_out - r_in), int(c_out - c_in)
-    for fill in ("zeros", "wrap", "minus_one", "edge", "reflect", "symmetric"):
-        if np.allclose(_moved(before, rows, cols, fill), after, atol=_PAIR_TOLERANCE, rtol=0):
-            if fill != "zeros":
-                fail(check, f"random_translation moved an image by ({rows}, {cols}) pixels but filled the border "
-                            f"wrongly ({where}).", _FILL_HINTS[fill])
-            return rows, cols
+    fills = [fill for fill in ("zeros", "wrap", "minus_one", "edge", "reflect", "symmetric")
+             if np.allclose(_moved(before, rows, cols, fill), after, atol=_PAIR_TOLERANCE, rtol=0)]
+    if "zeros" in fills:
+        return rows, cols
+    if fills:
+        fill = "edge or symmetric" if {"edge", "symmetric"} <= set(fills) else fills[0]
+        fail(check, f"random_translation moved an image by ({rows}, {cols}) pixels but filled the border "
+                    f"wrongly ({where}).", _FILL_HINTS[fill])
     fail(check, f"random_translation's output is not its input moved by whole pixels ({where}).",
          "every pixel of the output is the input's pixel `rows` above and `cols` to the left of it (the same "
          "(rows, cols) for all pixels and channels of one image), or 0 where that is outside the image.")
