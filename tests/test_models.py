@@ -127,7 +127,7 @@ def test_spectral_norm_brings_each_kernels_largest_singular_value_to_one_in_trai
     def training_call(images):
         return D(images, training=True)
 
-    for _ in range(20):  # one power iteration per call: the estimate converges over calls
+    for _ in range(100):  # one power iteration per call: the estimate converges over calls (20 left 5% at times)
         training_call(x)
     np.testing.assert_allclose(largest_singular_values(), 1.0, atol=0.02)
 

@@ -83,7 +83,9 @@ def test_config_json_records_the_configuration_and_how_to_resume(demo_run):
     assert state["config"] == {
         "data": "mnist", "data_class": None, "model": "mlp", "loss": "bce", "image_shape": [784],
         "noise_dim": 96, "batch_size": 128, "learning_rate": 0.001, "seed": 3,
-        "discriminator": "discriminator", "generator": "generator",
+        "discriminator": "discriminator", "generator": "generator", "conditional": False, "num_classes": None,
+        "spectral_norm": False, "ema": None, "augment": None, "d_steps": 1, "d_learning_rate": None,
+        "g_learning_rate": None,
     }
     assert state["command"].startswith("python -m gan_helpers train --data mnist --model mlp --loss bce")
     assert f"--seed 3 --epochs 1 --out {out}" in state["command"]
