@@ -16,9 +16,9 @@ The operations and their ranges are those of Zhao et al.'s official TensorFlow c
 - ``color``: brightness + U(-0.5, 0.5); saturation x U(0, 2) around each pixel's mean over the
   colours (skipped for greyscale images, where it changes nothing); contrast x U(0.5, 1.5) around
   the image's mean.
-- ``translation``: a shift by whole pixels, uniform on {-s, ..., s} per axis with s = floor(size / 8),
-  filled with zeros (mid-grey for images in [-1, 1], as in the official code).
-- ``cutout``: a square of side floor(size / 2), centred anywhere in the image (clipped at its
+- ``translation``: a shift by whole pixels, uniform on {-s, ..., s} per axis with s = size / 8 rounded
+  (4 pixels for 28 x 28, as ``int(size * 0.125 + 0.5)`` in their code), filled with zeros (mid-grey for images in [-1, 1], as in the official code).
+- ``cutout``: a square of side size / 2 (rounded), centred anywhere in the image (clipped at its
   border), set to zero.
 """
 
@@ -97,9 +97,10 @@ def _shifted_indices(size, limit, count):
 def random_translation(images, ratio=TRANSLATION_RATIO):
     """Shift each image by its own random whole number of pixels, filling what comes in with zeros.
 
-    The vertical shift is uniform on {-s, ..., s} with s = floor(ratio * height), the horizontal
-    one, drawn separately, on {-s', ..., s'} with s' = floor(ratio * width): up to 3 pixels for
-    MNIST's 28 x 28, 4 for 32 x 32, 8 for 64 x 64. Pixels shifted out are lost; those shifted in
+    The vertical shift is uniform on {-s, ..., s} with s = ratio * height rounded to the nearest
+    whole number (``int(ratio * height + 0.5)``, as Zhao et al.'s code), the horizontal one, drawn
+    separately, on {-s', ..., s'} with s' = ratio * width rounded: up to 4 pixels for MNIST's
+    28 x 28 and for 32 x 32, 8 for 64 x 64. Pixels shifted out are lost; those shifted in
     are 0 (mid-grey for images in [-1, 1]). Differentiable: the gradient of a pixel that stays in
     the image goes back to where it came from.
 
@@ -110,7 +111,7 @@ def random_translation(images, ratio=TRANSLATION_RATIO):
         a tensor of the same shape and dtype.
     """
     images, count, height, width = _with_sizes(images, "random_translation")
-    rows_limit, cols_limit = int(ratio * height), int(ratio * width)
+    rows_limit, cols_limit = _rounded(ratio * height), _rounded(ratio * width)
     padded = tf.pad(images, [[0, 0], [rows_limit, rows_limit], [cols_limit, cols_limit], [0, 0]])
     rows = _shifted_indices(height, rows_limit, count)
     cols = _shifted_indices(width, cols_limit, count)
@@ -119,7 +120,7 @@ def random_translation(images, ratio=TRANSLATION_RATIO):
 
 
 def random_cutout(images, ratio=CUTOUT_RATIO):
-    """Set a square of each image to zero: side floor(ratio * size), centred at a random pixel.
+    """Set a square of each image to zero: side ratio * size (rounded), centred at a random pixel.
 
     The centre is uniform over the image (one position past its far edge too, for an even
     side, as in Zhao et al.'s code), so the square is often clipped by the border: it covers
@@ -135,7 +136,7 @@ def random_cutout(images, ratio=CUTOUT_RATIO):
 
     def outside(size):
         """(N, size) booleans: is each row (or column) outside this image's square, along one axis."""
-        side = int(ratio * size)
+        side = _rounded(ratio * size)
         centre = tf.random.uniform((count, 1), 0, size + 1 - side % 2, dtype=tf.int32)
         first = centre - side // 2
         index = tf.range(size)[None, :]
@@ -145,6 +146,11 @@ def random_cutout(images, ratio=CUTOUT_RATIO):
     return images * tf.cast(keep, images.dtype)[..., None]
 
 
+def _rounded(size):
+    """A fraction of an image's side in whole pixels, rounded half up as in Zhao et al.'s code."""
+    return int(size + 0.5)
+
+
 AUGMENTATIONS = {
     "color": (random_brightness, random_saturation, random_contrast),
     "translation": (random_translation,),
@@ -152,7 +158,8 @@ AUGMENTATIONS = {
 }
 
 
-def _policy_names(policy):
+def policy_names(policy):
+    """The transformations a policy names, in order: a comma-separated string or a list; ValueError for an unknown name."""
     if policy is None:
         return []
     if isinstance(policy, str):
@@ -183,7 +190,7 @@ def diff_augment(images, policy=DEFAULT_POLICY):
     Returns:
         a tensor of the same shape and dtype.
     """
-    names = _policy_names(policy)
+    names = policy_names(policy)
     images = _check_images(images, "diff_augment")
     for name in names:
         for transform in AUGMENTATIONS[name]:

@@ -121,7 +121,7 @@ def hinge_generator_loss(scores_fake):
     Returns:
         float32 scalar, the batch mean.
     """
-    return -tf.reduce_mean(_as_float32(scores_fake))
+    return wasserstein_generator_loss(scores_fake)
 
 
 def generator_gradient_factors(scores):

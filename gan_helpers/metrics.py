@@ -455,7 +455,7 @@ def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_
 
     ``noise_size`` defaults to the size of G's (first) input. A conditional generator
     (two inputs, ``G([noise, labels])``) draws the ``labels`` asked for, an int array
-    (num_samples,), by default :func:`balanced_labels` (every digit equally often).
+    (num_samples,), by default :func:`balanced_labels` (every class of G equally often).
     Returns numpy float32 images in G's output shape, e.g. (N, 784) or (N, 28, 28, 1).
     """
     import tensorflow as tf
@@ -463,7 +463,9 @@ def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_
     noise_size = noise_size or generator_noise_size(G)
     conditional = labels is not None or is_conditional(G)
     if conditional:
-        labels = balanced_labels(num_samples) if labels is None else np.asarray(labels)
+        from gan_helpers.models import label_classes
+
+        labels = balanced_labels(num_samples, label_classes(G) or NUM_CLASSES) if labels is None else np.asarray(labels)
         if labels.shape != (num_samples,) or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"labels must be {num_samples} integers (one per sample), shape ({num_samples},); "
                              f"got {labels.dtype} of shape {labels.shape}.")

@@ -333,7 +333,7 @@ def conditional_generator(noise_dim=NOISE_DIM, num_classes=NUM_CLASSES):
     Inputs: ``[noise, labels]``, noise float32 (N, noise_dim), labels int32 (N,) in
     0..num_classes - 1. Output: images (N, 28, 28, 1) in [-1, 1].
     Parameters for noise_dim=96: 500 (embedding) + 146*3136+3136 + 12,544 + 32,800 + 128
-    + 513 = 507,441 (6,336 of them batch-norm moving statistics).
+    + 513 = 507,477 (6,336 of them batch-norm moving statistics).
     """
     return _conditional_generator(noise_dim, num_classes, lambda size: dc_generator(size),
                                   name="conditional_generator")

@@ -143,7 +143,9 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
             or an array of images (N, ...), or a pair of arrays ``(images, labels)``,
             shuffled each epoch. Images are floats in [-1, 1] (uint8 0..255 is
             rescaled); labels are integers in [0, num_classes).
-        seed: makes the data order, the noise and the sample noise reproducible.
+        seed: makes the data order, the noise and the sample noise reproducible (the
+            draws inside a penalty or ``augment`` come from TensorFlow's global random
+            state: ``keras.utils.set_random_seed`` fixes those).
         callbacks: ``GanCallback``s called while training, after the display's own.
         verbose: show the course's display (``widgets.default_display()``: the live
             view in a notebook, plain text or a terminal bar elsewhere); False trains
@@ -178,7 +180,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
             checkpoint's). The decay warms up as TensorFlow's ExponentialMovingAverage
             does: ``d = min(ema, (1 + t) / (10 + t))`` after t steps (``ema_decay``), so
             that the average of a short run is not stuck near G's random start; it
-            reaches ``ema`` after 8,990 steps for 0.999 (89 for 0.99). Sample grids come
+            reaches ``ema`` after 8,990 steps for 0.999 (890 for 0.99). Sample grids come
             from the average, which is returned as ``history.ema_generator`` (a copy of
             G's architecture) and checkpointed; G itself trains on as without it.
         augment: a differentiable function ``images -> images``, random per image
@@ -202,6 +204,11 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
                      print_every=print_every, batch_size=batch_size, num_epochs=num_epochs, noise_size=noise_size,
                      d_steps=d_steps)
     _check_options(discriminator_penalty=discriminator_penalty, ema=ema, augment=augment, num_classes=num_classes)
+    # numpy numbers as Python's, so that checkpoints can record them
+    show_every, print_every, batch_size, num_epochs, noise_size, d_steps = (
+        int(n) for n in (show_every, print_every, batch_size, num_epochs, noise_size, d_steps))
+    ema = None if ema is None else float(ema)
+    num_classes = None if num_classes is None else int(num_classes)
     strategy = _resolve_strategy(strategy, {"D": D, "G": G}, {"D_solver": D_solver, "G_solver": G_solver})
     conditional = _is_conditional(D, G, num_classes)
     data_shape = _image_shape(D, G, noise_size, conditional)
@@ -519,10 +526,12 @@ class _Loop:
     def _read_back(self, check=True):
         """Move the losses since the last read-back into the history; ``_Stop`` once a step was not finite."""
         losses, step = self.step.read_losses(self.read_up_to)
+        if self.step.penalty is not None or self.history.penalty:  # aligned with d_loss: NaN where no penalty
+            self.history.penalty += [math.nan] * (len(self.history.d_loss) - len(self.history.penalty))
+            self.history.penalty.extend(losses["penalty"] if self.step.penalty is not None
+                                        else [math.nan] * len(losses["d_loss"]))
         self.history.d_loss.extend(losses["d_loss"])
         self.history.g_loss.extend(losses["g_loss"])
-        if self.step.penalty is not None:
-            self.history.penalty.extend(losses["penalty"])
         self.history.steps_done = self.read_up_to = step
         if check and bool(self.step.diverged.numpy()):
             self.history.stopped = "nan"
@@ -547,7 +556,7 @@ class _Loop:
             left = (self.run.end_step - self.calls) * self.images_per_step / speed
         logs = {"d_loss": self.history.d_loss[-1], "g_loss": self.history.g_loss[-1], "epoch": self.epoch + 1,
                 "images_per_sec": speed, "seconds_left": left}
-        if self.history.penalty:
+        if self.step.penalty is not None:
             logs["penalty"] = self.history.penalty[-1]
         return logs
 
@@ -1146,7 +1155,7 @@ def ema_decay(decay, steps_done):
     first updates keep little of the starting weights (0.1 of them at the first), so the
     average follows G's early progress instead of staying near its random
     initialisation; from t = (10 decay - 1) / (1 - decay) on (8,990 steps for 0.999,
-    89 for 0.99) it is ``decay``.
+    890 for 0.99) it is ``decay``.
     """
     steps_done = tf.cast(steps_done, tf.float32)
     return tf.minimum(tf.cast(decay, tf.float32), (1.0 + steps_done) / (10.0 + steps_done))
@@ -1484,7 +1493,12 @@ def _is_conditional(D, G, num_classes):
 
 def _number_of_classes(num_classes, G, D, feed):
     """A conditional GAN's classes: given, else read from G or D, else from the labels; checked against those."""
-    found = num_classes or label_classes(G) or label_classes(D)
+    built_for = label_classes(G) or label_classes(D)
+    if num_classes is not None and built_for is not None and num_classes > built_for:
+        raise ValueError(f"num_classes={num_classes}, but the models were built for {built_for} classes (their "
+                         f"Embedding has {built_for} rows). Build them for {num_classes} classes, or leave "
+                         "num_classes out.")
+    found = num_classes or built_for
     largest = feed.largest_label
     if found is None:
         if largest is None:

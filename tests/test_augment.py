@@ -99,9 +99,10 @@ def test_translation_shifts_each_image_by_whole_pixels_up_to_an_eighth_with_zero
     shifts = [find_shift(before, after) for before, after in zip(x, y)]
     assert None not in shifts, "every output is its input moved by whole pixels, zeros filling in"
     rows, cols = np.array(shifts).T
-    # floor(size / 8) each way, both ends included, every value drawn
-    assert sorted(set(rows)) == list(range(-(height // 8), height // 8 + 1))
-    assert sorted(set(cols)) == list(range(-(width // 8), width // 8 + 1))
+    # size / 8 rounded half up each way (Zhao et al.'s code: 4 for 28), both ends included, every value drawn
+    row_limit, col_limit = {16: 2, 24: 3, 28: 4}[height], {16: 2, 24: 3, 28: 4}[width]
+    assert sorted(set(rows)) == list(range(-row_limit, row_limit + 1))
+    assert sorted(set(cols)) == list(range(-col_limit, col_limit + 1))
     assert np.mean(rows == cols) < 0.5, "rows and columns are drawn separately"
 
 
@@ -131,7 +132,7 @@ def test_cutout_zeroes_a_square_of_half_the_side_centred_anywhere(height, width)
     x = images((1000, height, width, 3), seed=width)
     y = np.asarray(random_cutout(tf.constant(x)))
     boxes = np.array([cutout_box(a, b) for a, b in zip(x, y)])
-    side_rows, side_cols = height // 2, width // 2
+    side_rows, side_cols = (height + 1) // 2, (width + 1) // 2  # size / 2 rounded half up, as Zhao et al.'s code
     tops, lefts, bottoms, rights = boxes.T
     sizes = np.stack([bottoms - tops, rights - lefts], axis=1)
     assert sizes[:, 0].max() == side_rows and sizes[:, 1].max() == side_cols
@@ -169,7 +170,8 @@ def test_shape_and_dtype_are_kept(transform, dtype):
 def test_each_image_gets_its_own_draw(transform):
     x = tf.constant(np.repeat(images((1, 16, 16, 3)), 16, axis=0))
     y = np.asarray(transform(x)).reshape(16, -1)
-    assert len({row.tobytes() for row in y}) >= 12
+    # one draw for the batch gives 1 distinct image; 16 draws of 25 translations give fewer than 6 with p < 1e-6
+    assert len({row.tobytes() for row in y}) >= 6
 
 
 @pytest.mark.parametrize("transform", TRANSFORMS, ids=lambda f: f.__name__)

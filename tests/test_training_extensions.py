@@ -328,6 +328,8 @@ def test_a_conditional_gan_on_mnist_trains_on_mnist_labels():
 
 def test_the_number_of_classes_is_checked_against_the_labels_and_the_models():
     data = labelled_images([0, 1, 2, 1] * 2)
+    with pytest.raises(ValueError, match="num_classes=5, but the models were built for 3 classes"):
+        train(conditional_gan(), data, num_classes=5)
     with pytest.raises(ValueError, match="labels go up to 2, but the models have 2 classes"):
         train(conditional_gan(), data, num_classes=2)
     with pytest.raises(ValueError, match=r"needs the labels too: dataset=\(images, labels\)"):
@@ -387,6 +389,37 @@ def test_ema_is_the_exponential_average_of_gs_weights_after_every_step(averaged)
     np.testing.assert_allclose(history.samples[-1][1], history.ema_generator(noise, training=False), rtol=1e-5,
                                atol=1e-6)
     assert not np.allclose(history.samples[-1][1], G(noise, training=False))
+
+
+class Logs(GanCallback):
+    def __init__(self):
+        self.entries = []
+
+    def on_log(self, step, logs):
+        self.entries.append(logs)
+
+
+def test_the_penalty_stays_aligned_with_the_steps_when_a_resumed_run_adds_or_drops_it(tmp_path):
+    def penalty(D, real, fake):
+        return tf.constant(0.5)
+
+    first = train(tiny_gan(), images(8), num_epochs=1, checkpoint_dir=tmp_path)
+    assert first.steps_done == 2 and first.penalty == []
+    added = train(tiny_gan(), images(8), num_epochs=2, discriminator_penalty=penalty, checkpoint_dir=tmp_path)
+    assert len(added.penalty) == len(added.d_loss) == 4
+    assert np.isnan(added.penalty[:2]).all() and added.penalty[2:] == [0.5, 0.5]
+    logs = Logs()
+    dropped = train(tiny_gan(), images(8), num_epochs=3, checkpoint_dir=tmp_path, callbacks=[logs])
+    assert len(dropped.penalty) == len(dropped.d_loss) == 6 and np.isnan(dropped.penalty[4:]).all()
+    assert all("penalty" not in entry for entry in logs.entries)
+
+
+def test_numpy_numbers_are_taken_and_recorded_in_checkpoints(tmp_path):
+    history = train(tiny_gan(), images(8), num_epochs=np.int64(1), batch_size=np.int64(4), d_steps=np.int64(2),
+                    ema=np.float32(0.5), checkpoint_dir=tmp_path)
+    assert history.steps_done == 1 and history.ema_generator is not None
+    resumed = train(tiny_gan(), images(8), num_epochs=2, batch_size=4, d_steps=2, ema=0.5, checkpoint_dir=tmp_path)
+    assert resumed.steps_done == 2
 
 
 def test_ema_is_checkpointed_and_a_resumed_run_averages_on(averaged, tmp_path):

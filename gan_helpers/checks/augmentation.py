@@ -111,7 +111,8 @@ def test_add_mirror_images(add_mirror_images):
 #
 # The learner's random_translation(images, ratio=0.125) is random, so it is checked by what every
 # output must be: each image moved by whole pixels (rows, columns), zeros filling in, with shifts
-# drawn per image and per axis, uniform on {-s, ..., s}, s = floor(ratio * side). The shift of each
+# drawn per image and per axis, uniform on {-s, ..., s}, s = ratio * side rounded as Zhao et al.'s code
+# rounds it (floor(ratio * side) is accepted too, where the two differ). The shift of each
 # output image is read off the image itself (the inputs have no two equal pixels), so that a wrong
 # fill, a wrong range, one draw for the batch or a frozen draw can each be named.
 
@@ -165,7 +166,7 @@ def _shift_of(check, before, after, where):
     valid = (flat > 0.1) & (flat < 0.995)  # in the inputs' range: not a fill of 0 or -1
     if not valid.any():
         fail(check, f"random_translation returned an image without a single pixel of its input ({where}).",
-             "a shift of at most floor(ratio * size) pixels keeps most of the image.")
+             "a shift of at most ratio * size pixels keeps most of the image.")
     # The pixel nearest the centre: never one that came in from outside (those may repeat others)
     rows_grid, cols_grid = np.indices(flat.shape)
     distance_to_centre = np.abs(rows_grid - flat.shape[0] // 2) + np.abs(cols_grid - flat.shape[1] // 2)
@@ -206,9 +207,9 @@ def _translation_shifts(check, function, x, calls, ratio=None):
 def _check_draws(check, shifts, shape, ratio):
     """Per image, per axis, per call, over the whole range, uniformly."""
     _, height, width, _ = shape
-    limits = {"rows": int(ratio * height), "cols": int(ratio * width)}
-    sides = {"rows": "height", "cols": "width"}
     rows, cols = shifts[..., 0], shifts[..., 1]
+    limits = {"rows": _shift_limit(ratio, height, rows), "cols": _shift_limit(ratio, width, cols)}
+    sides = {"rows": "height", "cols": "width"}
     if all(len(np.unique(call, axis=0)) == 1 for call in shifts):
         fail(check, "every image of a batch is moved by the same shift.",
              "draw one shift per image: tf.random.uniform with shape (N, 1) (N = tf.shape(images)[0]), "
@@ -228,9 +229,9 @@ def _check_draws(check, shifts, shape, ratio):
         largest = int(np.max(np.abs(values)))
         if largest > limit:
             other = limits["cols" if axis == "rows" else "rows"]
-            hint = (f"the {word} shift must stay within floor(ratio * {sides[axis]}) = {limit} pixels each way.")
+            hint = (f"the {word} shift must stay within ratio * {sides[axis]} = {limit} pixels each way.")
             if largest == other:
-                hint += (f" {largest} is floor(ratio * {sides['cols' if axis == 'rows' else 'rows']}): the shift "
+                hint += (f" {largest} is ratio * {sides['cols' if axis == 'rows' else 'rows']}: the shift "
                          f"along the {sides[axis]} comes from the {sides[axis]}.")
             fail(check, f"images of shape {shape} were moved by up to {largest} pixels in the {word} direction, "
                         f"expected at most {limit} (ratio {ratio}).", hint)
@@ -242,7 +243,7 @@ def _check_draws(check, shifts, shape, ratio):
                 hint += (f" tf.random.uniform's maxval is excluded: minval=-{limit}, maxval={limit} + 1 "
                          "(dtype=tf.int32) draws from -s to s.")
             elif missing == [-limit, limit] and largest == other and _uniform(values, largest):
-                hint += (f" {largest} is floor(ratio * {sides['cols' if axis == 'rows' else 'rows']}): the "
+                hint += (f" {largest} is ratio * {sides['cols' if axis == 'rows' else 'rows']}: the "
                          f"{word} shift's limit comes from the {sides[axis]}.")
             elif missing == [-limit, limit]:
                 hint += (" Casting a float draw to an integer rounds towards 0, so the ends never come: draw "
@@ -255,6 +256,13 @@ def _check_draws(check, shifts, shape, ratio):
                         f"came {', '.join(map(str, counts))} times.",
                  "rounding a float draw (tf.round) makes the two ends half as likely as the others: draw integers "
                  "directly, tf.random.uniform(..., minval=-s, maxval=s + 1, dtype=tf.int32).")
+
+
+def _shift_limit(ratio, side, values):
+    """The largest shift allowed along one axis: ratio * side rounded half up, as in Zhao et al.'s code,
+    or floor(ratio * side) when that is what ``values`` keep within (the two differ for 28 pixels: 4 or 3)."""
+    rounded, floored = int(ratio * side + 0.5), int(ratio * side)
+    return floored if int(np.max(np.abs(values))) <= floored < rounded else rounded
 
 
 def _uniform(values, limit):
@@ -323,8 +331,9 @@ def _takes_keywords(function):
 def test_random_translation(random_translation):
     """Check ``random_translation(images, ratio=0.125)``: each image moved by its own whole-pixel shift, zero fill.
 
-    Per image, the vertical shift is uniform on {-s, ..., s} with s = floor(ratio * height) and the
-    horizontal one, drawn separately, on {-s', ..., s'} with s' = floor(ratio * width). The check runs it
+    Per image, the vertical shift is uniform on {-s, ..., s} with s = ratio * height rounded (half up, as
+    Zhao et al.'s code; rounded down is accepted too) and the horizontal one, drawn separately, on
+    {-s', ..., s'} with s' = ratio * width rounded. The check runs it
     on colour images of 16 x 24 and greyscale ones of 28 x 28, many times (the shifts must cover their
     whole range, uniformly), with ratio=0.25, under a GradientTape and in a tf.function.
     """
@@ -341,10 +350,11 @@ def test_random_translation(random_translation):
         _check_draws(check, shifts, shape, _TRANSLATION_RATIO)
     x = _translation_images(_TRANSLATION_BATCHES[0], seed=7)
     shifts = _translation_shifts(check, random_translation, x, 4, ratio=0.25)
-    default_limits = [int(_TRANSLATION_RATIO * side) for side in x.shape[1:3]]
+    default_limits = [int(_TRANSLATION_RATIO * side + 0.5) for side in x.shape[1:3]]
     if all(np.max(np.abs(shifts[..., axis])) <= default_limits[axis] for axis in (0, 1)):
         fail(check, "with ratio=0.25 the shifts stay within what ratio=0.125 allows.",
-             "compute the largest shifts from the `ratio` argument, int(ratio * height) and int(ratio * width), "
+             "compute the largest shifts from the `ratio` argument, int(ratio * height + 0.5) and "
+             "int(ratio * width + 0.5), "
              "rather than from a fixed 1/8.")
     _check_draws(check, shifts, x.shape, 0.25)
     _check_gradient(check, random_translation, x[:8])

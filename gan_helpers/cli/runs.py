@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from gan_helpers import losses, models
-from gan_helpers.augment import AUGMENTATIONS
+from gan_helpers.augment import AUGMENTATIONS, policy_names
 from gan_helpers.augment import DEFAULT_POLICY as DEFAULT_AUGMENT_POLICY
 
 CONFIG_FILE = "config.json"
@@ -374,8 +374,11 @@ def _check_options(*, data, data_class, model, loss, conditional, spectral_norm,
     if ema is not None and not 0.0 < ema < 1.0:
         raise RunError(f"--ema is a decay between 0 and 1, such as 0.999, not {ema:g}.")
     if augment is not None:
-        unknown = [part for part in augment.split(",") if part.strip() not in AUGMENTATIONS]
-        if unknown or not augment.strip():
+        try:
+            names = policy_names(augment)
+        except ValueError:
+            names = []
+        if not names:
             raise RunError(f"--augment {augment!r}: a DiffAugment policy is a comma-separated list of "
                            f"{', '.join(AUGMENTATIONS)} (default {DEFAULT_AUGMENT_POLICY}).")
     if d_steps is not None and d_steps < 1:

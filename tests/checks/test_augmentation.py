@@ -64,7 +64,7 @@ from gan_helpers import augment  # noqa: E402
 
 
 def translate_by_matrices(images, ratio=0.125):
-    """One-hot shift matrices, as a matmul: another right answer."""
+    """One-hot shift matrices, as a matmul, limits rounded down (3 pixels for 28): another right answer."""
     count, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
 
     def shifts(size):
@@ -80,9 +80,9 @@ def translate_by_matrices(images, ratio=0.125):
 
 
 def translate_with_official_indexing(images, ratio=0.125):
-    """Index clamping into a one-pixel zero pad, as Zhao et al.'s code does."""
+    """Index clamping into a one-pixel zero pad and limits rounded half up, as Zhao et al.'s code does."""
     count, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
-    sx, sy = int(width * ratio), int(height * ratio)
+    sx, sy = int(width * ratio + 0.5), int(height * ratio + 0.5)
     tx = tf.random.uniform([count, 1], -sx, sx + 1, dtype=tf.int32)
     ty = tf.random.uniform([count, 1], -sy, sy + 1, dtype=tf.int32)
     grid_x = tf.clip_by_value(tf.range(width)[None, :] + tx + 1, 0, width + 1)
