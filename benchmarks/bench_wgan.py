@@ -9,12 +9,12 @@ of wall-clock time (building and compilation included, scoring during training e
 then scored on ``--samples`` images with ``gan_helpers.metrics`` (FID in the course's
 classifier features, precision, recall, digits covered) against the MNIST test set:
 
-- **WGAN-GP** (notebook 11): ``models.critic`` (with layer normalisation) and
-  ``models.dc_generator``, the Wasserstein losses with ``losses.gradient_penalty``
-  (lambda = 10), 5 critic updates per generator update (``d_steps=5``), Adam at 1e-3 with
-  beta1 = 0 and beta2 = 0.9, batch 128; and two variants of it, each with one change: the
-  critic without layer normalisation, and the paper's learning rate, 1e-4 (Gulrajani et
-  al., 2017, Algorithm 1).
+- **WGAN-GP**: ``models.critic(layer_norm=True)`` and ``models.dc_generator``, the
+  Wasserstein losses with ``losses.gradient_penalty`` (lambda = 10), 5 critic updates per
+  generator update (``d_steps=5``), Adam at 1e-3 with beta1 = 0 and beta2 = 0.9, batch 128;
+  and two variants of it, each with one change: the critic without layer normalisation
+  (notebook 11's settings), and the paper's learning rate, 1e-4 (Gulrajani et al., 2017,
+  Algorithm 1).
 - **DCGAN** (notebook 07): ``models.dc_discriminator`` and ``models.dc_generator``, the
   cross-entropy losses, one discriminator update per generator update, the library's Adam
   (1e-3, beta1 = 0.5), batch 128.

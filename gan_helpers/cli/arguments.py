@@ -20,12 +20,16 @@ def positive_int(text):
     return value
 
 
-def positive_float(text):
-    """argparse type: a float > 0."""
+def _number(text):
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+
+
+def positive_float(text):
+    """argparse type: a float > 0."""
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, not {value}")
     return value
@@ -33,10 +37,7 @@ def positive_float(text):
 
 def decay(text):
     """argparse type: a number strictly between 0 and 1 (a moving average's decay)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    value = _number(text)
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, such as 0.999, not {value:g}")
     return value
