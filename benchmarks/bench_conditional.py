@@ -5,7 +5,7 @@
 
 Trains notebook 12's conditional DCGAN with ``run_a_gan`` at the notebook's settings
 (``--epochs`` 4 of MNIST with its labels, batch 128, Adam 1e-3 with beta1 0.5, the
-cross-entropy losses) for each design and seed, then scores the generator on
+hinge losses; ``--loss bce`` for notebook 04's cross-entropy losses instead) for each design and seed, then scores the generator on
 ``--samples`` images drawn for the labels 0, 1, ..., 9, 0, ... (500 per digit at 5,000):
 
 - **class agreement** (``metrics.class_agreement``): the share the course's MNIST
@@ -43,6 +43,10 @@ from gan_helpers.data import load_mnist  # noqa: E402
 
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
+# --loss: the notebook's hinge losses, or notebook 04's cross-entropy losses for comparison
+LOSSES = {"hinge": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+          "bce": (losses.discriminator_loss, losses.generator_loss)}
+LOSS_WORDS = {"hinge": "the hinge losses", "bce": "the cross-entropy losses"}
 TARGET = 0.95
 EPOCH_SAMPLES = 1000
 QUICK_SECONDS = 5.0
@@ -85,7 +89,7 @@ class EpochAgreement(training.GanCallback):
         self.records.append({"epoch": epoch, "step": logs["step"], "class_agreement": agreement.overall})
 
 
-def train(design, seed, epochs, quick):
+def train(design, seed, epochs, quick, loss="hinge"):
     """Train one design with one seed; returns (G, stats)."""
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
@@ -93,7 +97,7 @@ def train(design, seed, epochs, quick):
                                                   learning_rate=LEARNING_RATE)
     per_epoch = EpochAgreement(200 if quick else EPOCH_SAMPLES, seed)
     callbacks = [per_epoch] + ([_common.Budget(start, QUICK_SECONDS)] if quick else [])
-    history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+    history = training.run_a_gan(D, G, D_solver, G_solver, *LOSSES[loss],
                                  batch_size=BATCH_SIZE, num_epochs=epochs, noise_size=models.NOISE_DIM, seed=seed,
                                  print_every=5 if quick else 100, show_every=10**9, callbacks=callbacks,
                                  verbose=False)
@@ -145,7 +149,7 @@ def markdown(results, command):
         "",
         f"{m['cpu']}, {m['cores']} cores, TensorFlow {m['tensorflow']}, Keras {m['keras']}, {m['date']}.",
         f"Each run: `run_a_gan` for {s['epochs']} epochs of MNIST with its labels (batch {BATCH_SIZE}, Adam "
-        f"{LEARNING_RATE:g}, beta1 0.5), then {s['samples']:,} samples, {s['samples'] // 10:,} per digit, scored: the "
+        f"{LEARNING_RATE:g}, beta1 0.5, {LOSS_WORDS[s['loss']]}), then {s['samples']:,} samples, {s['samples'] // 10:,} per digit, scored: the "
         "share the course's classifier puts in the class asked for (the worst digit's share beside it), and FID, "
         "precision and recall against the MNIST test set. Per epoch: agreement on "
         f"{EPOCH_SAMPLES:,} samples. Seeds {', '.join(str(seed) for seed in s['seeds'])}.",
@@ -173,6 +177,8 @@ def main(argv=None):
     parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS),
                         help="discriminator designs (default: both)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1], help="seeds, one run each (default 0 1)")
+    parser.add_argument("--loss", choices=list(LOSSES), default="hinge",
+                        help="hinge (the notebook's) or bce (notebook 04's cross-entropy); bce writes conditional_bce.*")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run (default 4, the notebook's)")
     parser.add_argument("--samples", type=int, default=5000, help="images scored per run (default 5000)")
     parser.add_argument("--quick", action="store_true", help="5 s per run, 500 samples: checks that the script works")
@@ -181,7 +187,7 @@ def main(argv=None):
     samples = 500 if args.quick else args.samples
     if args.epochs < 1 or samples < 100 or samples % 10:
         parser.error("--epochs must be at least 1 and --samples a multiple of 10, at least 100.")
-    suffix = "_quick" if args.quick else ""
+    suffix = ("" if args.loss == "hinge" else f"_{args.loss}") + ("_quick" if args.quick else "")
     output_dir = Path(args.output_dir)
 
     metrics.mnist_features("test")  # classify the reference set once, outside every run
@@ -190,7 +196,7 @@ def main(argv=None):
         for seed in args.seeds:
             print(f"\n== {design}, seed {seed}: {args.epochs} epochs", flush=True)
             keras.backend.clear_session()
-            G, stats = train(design, seed, args.epochs, args.quick)
+            G, stats = train(design, seed, args.epochs, args.quick, args.loss)
             row = {"design": design, "seed": seed, **stats, **score(G, samples, seed)}
             print(f"{design} seed {seed}: {row['steps']} steps in {row['train_seconds']:.0f} s, class agreement "
                   f"{row['class_agreement']:.1%} (worst {row['worst_class']}: {row['worst_class_agreement']:.1%}), "
@@ -208,14 +214,15 @@ def main(argv=None):
     real = {"class_agreement": float(np.mean(real_predicted == y_train[:samples])), "fid": real_scores.fid,
             "precision": real_scores.precision, "recall": real_scores.recall}
 
-    command = "python benchmarks/bench_conditional.py" + (" --quick" if args.quick else "")
+    command = "python benchmarks/bench_conditional.py" + (" --quick" if args.quick else "") + \
+        ("" if args.loss == "hinge" else f" --loss {args.loss}")
     if not args.quick and (args.designs != list(DESIGNS) or args.seeds != [0, 1] or args.epochs != 4
                            or args.samples != 5000):
         command += (f" --designs {' '.join(args.designs)} --seeds {' '.join(map(str, args.seeds))}"
                     f" --epochs {args.epochs} --samples {args.samples}")
     results = {
         "machine": _common.machine(),
-        "settings": {"epochs": args.epochs, "samples": samples, "seeds": args.seeds, "designs": args.designs,
+        "settings": {"loss": args.loss, "epochs": args.epochs, "samples": samples, "seeds": args.seeds, "designs": args.designs,
                      "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "quick": args.quick},
         "runs": rows,
         "real_digits": real,

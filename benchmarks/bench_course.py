@@ -100,7 +100,10 @@ def markdown(results, command):
 
 def _minutes(seconds):
     seconds = float(seconds)
-    return f"{seconds:.0f} s" if seconds < 90 else f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)  # rounded first: 179.6 s is 3 min 00 s, not 2 min 60 s
+    return f"{minutes} min {rest:02d} s"
 
 
 def main(argv=None):

@@ -48,7 +48,7 @@ from gan_helpers.data import (
 from gan_helpers.ops import sample_noise
 from gan_helpers.widgets import format_seconds
 
-# What finishes within 30 minutes on a 2-core laptop CPU for the Stanford Dogs (about 22,000 crops).
+# A setting for the Stanford Dogs (about 22,000 crops) on a CPU: 2.3 minutes on 2 cores (bench_dogs_cpu.py).
 CPU_DOGS_SETTING = "--image-size 32 --epochs 5"
 
 def add_arguments(parser):
@@ -114,8 +114,8 @@ def add_arguments(parser):
     out.add_argument("--print-every", type=positive_int, default=50, metavar="N",
                      help="update the progress bar and the TensorBoard losses every this many steps (default: 50)")
     parser.epilog = ("Run the same command again to resume. In quick mode (GAN_COURSE_QUICK=1) training stops "
-                     "after a few steps. On a laptop CPU, the dogs train in under half an hour with "
-                     f"{CPU_DOGS_SETTING} (blurry dogs; see the README).")
+                     "after a few steps. On a 2-core CPU, --data dogs with "
+                     f"{CPU_DOGS_SETTING} takes about 3 minutes (README: Results); raise --epochs as your time allows.")
 
 
 # ----------------------------------------------------------------------------

@@ -57,7 +57,8 @@ EXERCISES = {
     "test_conditional_discriminator": Exercise(("gan_helpers.models:conditional_discriminator",
                                                 "gan_helpers.models:_projection_discriminator")),
     "test_add_mirror_images": Exercise(),  # no library answer: notebook 10 trains on the learner's mirror images
-    "test_hinge_loss": Exercise(("gan_helpers.losses:hinge_discriminator_loss", "gan_helpers.losses:hinge_generator_loss")),
+    "test_hinge_loss": Exercise(("gan_helpers.losses:hinge_discriminator_loss", "gan_helpers.losses:hinge_generator_loss",
+                                 "gan_helpers.losses:wasserstein_generator_loss")),  # the same -E[D(G(z))]
     "test_random_translation": Exercise(("gan_helpers.augment:random_translation", "gan_helpers.augment:diff_augment")),
     "test_ema_update": Exercise(("gan_helpers.ops:ema_update",)),
 }  # fmt: skip
