@@ -7,6 +7,9 @@ import time
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The lines a results table opens with when it comes from a smoke test (--quick).
+SMOKE_TEST_LINES = ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` for the "
+                    "real table.**", ""]
 
 
 def machine():

@@ -158,8 +158,7 @@ def markdown(results, command):
         "",
     ]
     if s["quick"]:
-        lines[2:2] = ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` "
-                      "for the real table.**", ""]
+        lines[2:2] = _common.SMOKE_TEST_LINES
     for design, result in results["summary"].items():
         verdict = "met" if result["every_seed_at_least_95_percent"] else "not met"
         lines.append(f"- {DESIGNS[design][0]}: class agreement median {result['median_class_agreement']:.1%} "

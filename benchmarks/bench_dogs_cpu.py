@@ -69,7 +69,7 @@ def markdown(results):
              f"{m['cpu']}, {m['cores']} cores, {m['gpus']} GPUs, TensorFlow {m['tensorflow']}, {m['date']}. "
              f"Load average before: {results['load_average']['before']}.", ""]
     if s["quick"]:
-        lines += ["**Smoke test (`--quick`): measures nothing.**", ""]
+        lines += _common.SMOKE_TEST_LINES
     lines += [f"`train --data FOLDER --model dcgan --image-size 32 --epochs {s['epochs']}` on {s['pictures']:,} "
               "stand-in pictures of 64x64 (as many as the dogs' crops), timed from start to end:", "",
               "| configuration | options | time | images/s over the run |", "|---|---|---|---|"]

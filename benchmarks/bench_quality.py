@@ -138,8 +138,7 @@ def markdown(results, command):
         "",
     ]
     if s["quick"]:
-        lines[2:2] = ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` "
-                      "for the real table.**", ""]
+        lines[2:2] = _common.SMOKE_TEST_LINES
     for key, target in results["targets"].items():
         verdict = "met" if target["met"] else "not met"
         if key.startswith("dcgan"):

@@ -153,8 +153,7 @@ def markdown(results, command):
         f"Command: `{command}`",
     ]
     if s["quick"]:
-        lines[2:2] = ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` "
-                      "for the real table.**", ""]
+        lines[2:2] = _common.SMOKE_TEST_LINES
     return "\n".join(lines)
 
 

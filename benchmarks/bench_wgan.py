@@ -222,8 +222,7 @@ def markdown(results):
              f"included), then {s['samples']:,} samples scored against the MNIST test set in the course's classifier "
              "features (FID: lower is better; precision, recall: higher is better).", ""]
     if s["quick"]:
-        lines += ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` for "
-                  "the real table.**", ""]
+        lines += _common.SMOKE_TEST_LINES
     lines += [table, ""]
     for slug in s["models"]:
         name, description, _, _ = MODELS[slug]
