@@ -31,7 +31,6 @@ starts (``widgets`` builds on the ``GanCallback`` defined here, never the revers
 """
 
 import dataclasses
-import functools
 import inspect
 import itertools
 import json
@@ -1063,37 +1062,40 @@ class _TrainStep:
     def _discriminator_updates(self, batch):
         """The step's ``d_steps`` discriminator updates, each applied only while all so far are finite.
 
-        An update whose batch is missing (the end of an epoch, with ``d_steps`` > 1) is
-        skipped. Returns the mean loss and penalty over the updates made, whether all were
-        finite, and ``(loss, gradients finite)`` of the first that was not.
+        Returns the mean loss and penalty over the updates made, whether all were finite,
+        and ``(loss, gradients finite)`` of the first that was not.
         """
-        ok = tf.constant(True)
-        loss_sum = penalty_sum = updates = tf.constant(0.0)
-        failure = (tf.constant(0.0), tf.constant(1.0))
+        ok, failure = tf.constant(True), (tf.constant(0.0), tf.constant(1.0))
+        sums, updates = tf.zeros(2), tf.constant(0.0)
         for index in range(self.d_steps):
-            def update(index=index, ok=ok):
-                replica_update = functools.partial(self._discriminator_replica, index=index)
-                loss, penalty, grads_ok, _, grads = self.strategy.run(replica_update, args=(batch,))
-                loss, penalty, grads_ok = (self._first(x) for x in (loss, penalty, grads_ok))
-                finite = tf.math.is_finite(loss) & grads_ok
-                tf.cond(ok & finite, lambda: self._apply(self.D_solver, grads, self.D.trainable_variables),
-                        lambda: None)
-                return loss, penalty, grads_ok
-
-            if "valid" in batch:  # several batches a step: the last step of an epoch may lack some
-                made = self._has_images(batch, index)
-                loss, penalty, grads_ok = tf.cond(made, update, lambda: (0.0, 0.0, True))
-            else:
-                made = tf.constant(True)
-                loss, penalty, grads_ok = update()
+            made, loss, penalty, grads_ok = self._discriminator_update(batch, index, ok)
             finite = tf.math.is_finite(loss) & grads_ok
             failure = tuple(tf.where(ok & ~finite, now, before)
                             for now, before in zip((loss, tf.cast(grads_ok, tf.float32)), failure))
             ok = ok & finite
-            counted = tf.cast(made, tf.float32)
-            loss_sum, penalty_sum, updates = loss_sum + counted * loss, penalty_sum + counted * penalty, updates + counted
-        updates = tf.maximum(updates, 1.0)
-        return loss_sum / updates, penalty_sum / updates, ok, failure
+            made = tf.cast(made, tf.float32)
+            sums, updates = sums + made * tf.stack([loss, penalty]), updates + made
+        mean_loss, mean_penalty = tf.unstack(sums / tf.maximum(updates, 1.0))
+        return mean_loss, mean_penalty, ok, failure
+
+    def _discriminator_update(self, batch, index, ok):
+        """Discriminator update ``index``, applied when it is finite and ``ok`` (all before it were).
+
+        Returns whether it was made, its loss, penalty and whether its gradients are finite.
+        With several batches a step, the last step of an epoch may lack some: an update
+        without real images is skipped (zeros).
+        """
+        def update():
+            loss, penalty, grads_ok, _, grads = self.strategy.run(self._discriminator_replica, args=(batch, index))
+            loss, penalty, grads_ok = (self._first(x) for x in (loss, penalty, grads_ok))
+            tf.cond(ok & tf.math.is_finite(loss) & grads_ok,
+                    lambda: self._apply(self.D_solver, grads, self.D.trainable_variables), lambda: None)
+            return loss, penalty, grads_ok
+
+        if "valid" not in batch:
+            return (tf.constant(True), *update())
+        made = self._has_images(batch, index)
+        return (made, *tf.cond(made, update, lambda: (0.0, 0.0, True)))
 
     def _has_images(self, batch, index):
         """Whether discriminator update ``index`` of a step has real images (on any replica).
