@@ -26,7 +26,10 @@
     function ``run_a_gan`` trains with (``GanRun.train_step``, kept from a two-step call)
     and the two bare steps, each called in bursts of ``steps / 10`` on one batch held in
     memory, ``2 x --repeats`` times interleaved. Short bursts close together make these
-    pairs far less noisy, and they tell the step's own cost from the loop's.
+    pairs far less noisy, and they tell the step's own cost from the loop's. Each burst is
+    also timed in this process's CPU time (``time.process_time``, all its threads): the
+    work a step costs, which other processes on a shared machine disturb far less than
+    they disturb the wall clock.
 
 (b) **Per-epoch cost.** ``python -m gan_helpers train --data FOLDER --model dcgan
     --image-size 32 --print-every 2`` on a folder of 12,000 PNG pictures (the first
@@ -174,17 +177,21 @@ class StepsAlone:
         self.ways = {"run_a_gan": (lambda: library(batch), lambda _: G.trainable_variables[-1].numpy()),
                      "bare": (lambda: bare(self.real), lambda out: float(out[1])),
                      "bare_xla": (lambda: xla(self.real), lambda out: float(out[1]))}
-        self.burst = burst
+        self.burst, self.cpu_speeds = burst, {way: [] for way in self.ways}
         for way in self.ways:
             self.images_per_sec(way)  # traced and warm
+            self.cpu_speeds[way].clear()
 
     def images_per_sec(self, way):
+        """Images per second of wall time; images per second of this process's CPU time go to ``cpu_speeds``."""
         call, wait = self.ways[way]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(self.burst):
             out = call()
         wait(out)
-        return self.burst * BATCH_SIZE / (time.perf_counter() - start)
+        images = self.burst * BATCH_SIZE
+        self.cpu_speeds[way].append(images / (time.process_time() - cpu_start))
+        return images / (time.perf_counter() - start)
 
 
 def spread(values):
@@ -217,6 +224,9 @@ def compare_steps(name, images, repeats, burst):
     alone = StepsAlone(name, images, burst)
     steps = interleaved({way: (lambda way=way: alone.images_per_sec(way)) for way in alone.ways}, 2 * repeats,
                         f"{name}, steps alone")
+    cpu = {key: [a / b for a, b in zip(alone.cpu_speeds[way], alone.cpu_speeds["bare"])]
+           for key, way in (("run_a_gan_over_bare", "run_a_gan"), ("xla_over_bare", "bare_xla"))}
+    steps["cpu_time"] = {"images_per_sec": alone.cpu_speeds, **{key: {"paired": r, **spread(r)} for key, r in cpu.items()}}
     return {"loops": {"steps_per_run": len(images) // BATCH_SIZE, **whole},
             "steps_alone": {"burst": burst, **steps}}
 
@@ -312,6 +322,15 @@ def _range(stats, digits=2):
     return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f} to {stats['max']:.{digits}f})"
 
 
+def _step_measures(results):
+    """``(model, what, measure)`` for the rows of table (a): whole loops, steps alone, steps alone in CPU time."""
+    for name, both in results["steps"].items():
+        yield name, "whole loops", both["loops"]
+        yield name, "steps alone", both["steps_alone"]
+        if "cpu_time" in both["steps_alone"]:
+            yield name, "steps alone, CPU time", both["steps_alone"]
+
+
 def markdown(results, command):
     m = results["machine"]
     lines = ["# The training loop's cost", "",
@@ -319,23 +338,24 @@ def markdown(results, command):
              f"Load average {results['load_before'][0]:.2f} before, {results['load_after'][0]:.2f} after "
              "(other processes share these cores when it is above 0).", "",
              "## (a) The step: run_a_gan and XLA against a bare tf.function step", "",
-             "Median of the paired ratios (lowest to highest); images/s are medians of the repeats.", ""]
+             "Median of the paired ratios (lowest to highest); images/s are medians of the repeats, per second of "
+             "wall time, or of the process's CPU time in the CPU-time rows.", ""]
     rows = []
-    for name, both in results["steps"].items():
-        for what, steps in (("whole loops", both["loops"]), ("steps alone", both["steps_alone"])):
-            speeds = steps["images_per_sec"]
-            size = (f"{steps['repeats']} x {steps['steps_per_run']} steps" if what == "whole loops"
-                    else f"{steps['repeats']} x bursts of {steps['burst']}")
-            rows.append([f"{name}, {what}", size,
-                         *(f"{statistics.median(speeds[way]):,.0f}" for way in ("bare", "run_a_gan", "bare_xla")),
-                         _range(steps["run_a_gan_over_bare"]), _range(steps["xla_over_bare"])])
+    for name, what, steps in _step_measures(results):
+        ratios = steps["cpu_time"] if what.endswith("CPU time") else steps
+        speeds = ratios["images_per_sec"]
+        size = (f"{steps['repeats']} x {steps['steps_per_run']} steps" if what == "whole loops"
+                else f"{steps['repeats']} x bursts of {steps['burst']}")
+        rows.append([f"{name}, {what}", size,
+                     *(f"{statistics.median(speeds[way]):,.0f}" for way in ("bare", "run_a_gan", "bare_xla")),
+                     _range(ratios["run_a_gan_over_bare"]), _range(ratios["xla_over_bare"])])
     lines += [_common.markdown_table(["model", "repeats", "bare step", "run_a_gan", "bare step, XLA",
                                       "run_a_gan / bare", "XLA / bare"], rows), ""]
-    for name, both in results["steps"].items():
-        for what, steps in (("whole loops", both["loops"]), ("steps alone", both["steps_alone"])):
-            lines.append(f"- {name}, {what}: run_a_gan / bare paired ratios "
-                         f"{', '.join(f'{r:.2f}' for r in steps['run_a_gan_over_bare']['paired'])}; XLA / bare "
-                         f"{', '.join(f'{r:.2f}' for r in steps['xla_over_bare']['paired'])}.")
+    for name, what, steps in _step_measures(results):
+        ratios = steps["cpu_time"] if what.endswith("CPU time") else steps
+        lines.append(f"- {name}, {what}: run_a_gan / bare paired ratios "
+                     f"{', '.join(f'{r:.2f}' for r in ratios['run_a_gan_over_bare']['paired'])}; XLA / bare "
+                     f"{', '.join(f'{r:.2f}' for r in ratios['xla_over_bare']['paired'])}.")
     e = results["epochs"]
     lines += ["", f"## (b) Per-epoch cost of `train --data FOLDER --model dcgan --image-size 32`", "",
               f"{e['pictures']:,} pictures (MNIST digits as 28x28 PNGs), {e['epochs_trained']} epochs, reports every "
