@@ -19,6 +19,7 @@ checks:
 - logits out of D (no sigmoid), ``noise_dim`` and ``num_classes`` respected.
 """
 
+import math
 import re
 
 import keras
@@ -27,7 +28,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_helpers.checks.engine import fail, student_error, tensor_values
-from gan_helpers.checks.models import build_model, describe_layers
+from gan_helpers.checks.models import all_layers, build_model, describe_layers, pair
 from gan_helpers.checks.values import full_float32_matmuls
 from gan_helpers.models import NOISE_DIM, NUM_CLASSES
 
@@ -55,23 +56,9 @@ _FLATTEN = ("labels declared with shape (1,) give an Embedding output of shape (
             "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
 
 
-# ---------------------------------------------------------------------------
-# Deterministic weights for any design
-# ---------------------------------------------------------------------------
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
 def _kernel_fan_in(layer, shape):
     if isinstance(layer, layers.Conv2DTranspose):
-        strides = layer.strides if isinstance(layer.strides, (tuple, list)) else (layer.strides,) * 2
-        return shape[0] * shape[1] * shape[3] / (strides[0] * strides[1])
+        return shape[0] * shape[1] * shape[3] / math.prod(pair(layer.strides))
     return float(np.prod(shape[:-1]))
 
 
@@ -83,7 +70,7 @@ def set_fixed_weights(model, seed=WEIGHTS_SEED):
     shifts small, batch norm's scales and variances near 1. Weights of other kinds keep
     the values Keras gave them.
     """
-    for index, (layer, variable) in enumerate((layer, variable) for layer in _leaf_layers(model)
+    for index, (layer, variable) in enumerate((layer, variable) for layer in all_layers(model)
                                               for variable in layer.weights):
         rng = np.random.default_rng((seed, index))
         shape, name = tuple(variable.shape), variable.name.split("/")[-1]
@@ -99,11 +86,6 @@ def set_fixed_weights(model, seed=WEIGHTS_SEED):
         else:
             continue
         variable.assign(value.astype(variable.dtype))
-
-
-# ---------------------------------------------------------------------------
-# Calling the learner's model
-# ---------------------------------------------------------------------------
 
 
 def _build(check, name, make):
@@ -224,11 +206,6 @@ def _check_classes_argument(check, make, name, first, first_name):
         fail(check, f"built with num_classes=12, your {name} draws labels 10 and 11 the same.",
              "use the num_classes argument for the size of the label's vector (tf.one_hot(labels, num_classes), "
              "layers.Embedding(num_classes, dim)), not a fixed 10.")
-
-
-# ---------------------------------------------------------------------------
-# The checks
-# ---------------------------------------------------------------------------
 
 
 def test_conditional_generator(conditional_generator):

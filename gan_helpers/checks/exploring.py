@@ -2,15 +2,8 @@
 
 import numpy as np
 
-from gan_helpers.checks.engine import (
-    ELEMENTWISE_TOLERANCE,
-    array_values,
-    call_student,
-    fail,
-    matching_mistake,
-    passed,
-    scaled_error,
-)
+from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, array_values, call_student, fail,
+                                       matching_mistake, passed, scaled_error)
 from gan_helpers.models import NOISE_DIM
 
 def _interpolate_mistakes(z0, z1, steps):
