@@ -4,6 +4,7 @@ import contextlib
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import context as eager
 
 from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, accepts, call_student, expected_values, fail,
                                        passed, scaled_error, tensor_values)
@@ -109,18 +110,12 @@ def _global_seed_kept(check):
     the same, or None); nothing else replaces that generator. These are TensorFlow
     internals: where a version lacks them, the check cannot tell and says nothing.
     """
-    context = _eager_context()
+    context = eager.context()
     seed, op_seeds = getattr(context, "_seed", None), getattr(context, "_rng", None)
     yield
     if getattr(context, "_rng", None) is not op_seeds:
         context._seed, context._rng = seed, op_seeds
         fail(check, "your sample_noise resets TensorFlow's global random seed.", _RESEEDS_HINT)
-
-
-def _eager_context():
-    from tensorflow.python.eager import context
-
-    return context.context()
 
 
 def _check_uniform(check, values):

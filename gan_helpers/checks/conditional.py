@@ -89,15 +89,17 @@ def set_fixed_weights(model, seed=WEIGHTS_SEED):
 
 
 def _build(check, name, make):
-    """``build_model``, with the likely cause added when building raised a known kind of error."""
+    """``build_model`` with fixed weights; the likely cause added when building raised a known kind of error."""
     try:
-        return build_model(check, name, make)
+        model = build_model(check, name, make)
     except AssertionError as failure:
         cause = failure.__cause__
         hint = None if cause is None or isinstance(cause, NotImplementedError) else _call_hint(cause, building=True)
         if hint is None:
             raise
         raise AssertionError(f"{failure}\nHint: {hint}") from cause
+    set_fixed_weights(model)
+    return model
 
 
 def _input_count(model):
@@ -187,7 +189,6 @@ def _model_and_output(check, name, builder, first, first_name, shape):
     """Build the learner's model with fixed weights and run it twice on ``first`` and the labels 0, 1, ...:
     (model, labels, output), the output of shape (batch, *shape) and the same both times."""
     model = _build(check, name, builder)
-    set_fixed_weights(model)
     labels = np.arange(len(first), dtype=np.int32) % NUM_CLASSES
     outputs = [_values(check, f"{name}()", _call(check, name, model, first, labels, first_name), (len(first), *shape))
                for _ in range(2)]
@@ -200,7 +201,6 @@ def _model_and_output(check, name, builder, first, first_name, shape):
 def _check_classes_argument(check, make, name, first, first_name):
     """Built with num_classes=12, labels 10 and 11 must work and differ."""
     model = _build(check, name, make)
-    set_fixed_weights(model)
     pair = _per_label(check, f"{name} (built with num_classes=12)", model, first[:2], first_name, [10, 11])
     if not _changes(pair[0], pair[1]):
         fail(check, f"built with num_classes=12, your {name} draws labels 10 and 11 the same.",
@@ -236,12 +236,10 @@ def test_conditional_generator(conditional_generator):
         fail(check, f"the label enters as a number: your generator draws labels 6 to 9 apart {ratio:.1f} times as "
                     "differently as neighbouring labels (with one vector per class, every pair differs about as much).",
              _AS_VECTORS)
-    small_noise = np.zeros((2, 8), np.float32)
     small = _build(check, name, lambda: conditional_generator(noise_dim=8))
-    set_fixed_weights(small)
     try:
         with full_float32_matmuls():
-            output = small([tf.constant(small_noise), tf.constant([1, 2], tf.int32)], training=False)
+            output = small([tf.zeros((2, 8)), tf.constant([1, 2], tf.int32)], training=False)
     except Exception as error:
         raise student_error(check, f"{name}(noise_dim=8) on noise of shape (2, 8) raised", error,
                             "use noise_dim as the size of the noise input: keras.Input(shape=(noise_dim,)).") from error

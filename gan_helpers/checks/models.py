@@ -430,14 +430,13 @@ def _linear(steps, weights, h):
         kind = step[0]
         if kind in _WEIGHTS_PER_STEP:
             taken = [next(weights).astype(np.float64) for _ in range(_WEIGHTS_PER_STEP[kind])]
-        if kind == "dense":
+        if kind in ("dense", "conv", "deconv"):
             kernel, bias = taken
+        if kind == "dense":
             h = tf.matmul(h, kernel) + bias
         elif kind == "conv":
-            kernel, bias = taken
             h = tf.nn.conv2d(h, kernel, strides=step[4], padding="SAME") + bias
         elif kind == "deconv":
-            kernel, bias = taken
             stride = step[4]
             shape = [h.shape[0], h.shape[1] * stride, h.shape[2] * stride, kernel.shape[2]]
             h = tf.nn.conv2d_transpose(h, kernel, shape, strides=stride, padding="SAME") + bias
