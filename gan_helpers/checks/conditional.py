@@ -38,9 +38,8 @@ INPUTS_SEED = 1784
 # A label "changes the output" when the largest difference it makes is at least this
 # share of the output's typical size; float32 rounding alone stays below 1e-6.
 CHANGE_TOLERANCE = 1e-4
-# Distances between the outputs of labels far apart (6 to 9) over those of neighbouring
-# labels (see _order_ratio): about 1 when every class has its own vector, about 7 when
-# the label enters as a number.
+# The largest ratio of distances between outputs, labels far apart over neighbours, that passes
+# (_check_one_vector_per_class: about 1 with one vector per class, about 7 for a label as a number).
 ORDER_RATIO_LIMIT = 3.0
 # Probing images are scaled by this much to tell logits (which grow with the input, the
 # network being nearly linear in it) from an output squashed by a sigmoid or tanh.
@@ -159,15 +158,22 @@ def _changes(a, b):
     return float(np.max(np.abs(a - b))) > CHANGE_TOLERANCE * scale
 
 
-def _order_ratio(per_label):
-    """How much further apart labels far apart in number are: per_label (10, examples, ...) are the outputs
-    for labels 0..9. The mean distance between outputs of labels at least 6 apart (0 and 9, 1 and 7, ...)
-    over that of neighbouring labels (0 and 1, 1 and 2, ...): about 1 when each class has its own vector,
-    about 7 when the label enters as a number."""
+def _check_one_vector_per_class(check, per_label, model_does):
+    """Fail when the label enters as a number; return the ratio of the distances (see ORDER_RATIO_LIMIT).
+
+    ``per_label`` (10, examples, ...): the outputs for labels 0..9. The ratio is the mean distance between
+    outputs of labels at least 6 apart (0 and 9, 1 and 7, ...) over that of neighbouring labels (0 and 1,
+    1 and 2, ...): about 1 when each class has its own vector, about 7 when the label enters as a number.
+    """
     flat = per_label.reshape(per_label.shape[0], per_label.shape[1], -1).astype(np.float64)
     gaps = np.abs(np.arange(len(flat))[:, None] - np.arange(len(flat))[None, :])
     distances = np.linalg.norm(flat[:, None] - flat[None, :], axis=-1).mean(axis=-1)
-    return float(distances[gaps >= 6].mean() / max(distances[gaps == 1].mean(), 1e-12))
+    ratio = float(distances[gaps >= 6].mean() / max(distances[gaps == 1].mean(), 1e-12))
+    if ratio > ORDER_RATIO_LIMIT:
+        fail(check, f"the label enters as a number: your {model_does} labels 6 to 9 apart {ratio:.1f} times as "
+                    "differently as neighbouring labels (with one vector per class, every pair differs about as "
+                    "much).", _AS_VECTORS)
+    return ratio
 
 
 def _inputs():
@@ -231,11 +237,7 @@ def test_conditional_generator(conditional_generator):
     if not _changes(images, other):
         fail(check, "the noise is ignored: with the same labels, other noise gives the same images.",
              "the generator's input is the noise joined with the label's vector.")
-    ratio = _order_ratio(per_label)
-    if ratio > ORDER_RATIO_LIMIT:
-        fail(check, f"the label enters as a number: your generator draws labels 6 to 9 apart {ratio:.1f} times as "
-                    "differently as neighbouring labels (with one vector per class, every pair differs about as much).",
-             _AS_VECTORS)
+    ratio = _check_one_vector_per_class(check, per_label, "generator draws")
     small = _build(check, name, lambda: conditional_generator(noise_dim=8))
     try:
         with full_float32_matmuls():
@@ -279,11 +281,7 @@ def test_conditional_discriminator(conditional_discriminator):
              "the label must meet the image: take the inner product of its embedding with the image's features "
              "(layers.Dot(axes=1)([embedding, features]), a vector as long as the features, not 1), or "
              "concatenate it to the image or features before the layers that follow.")
-    ratio = _order_ratio(per_label)
-    if ratio > ORDER_RATIO_LIMIT:
-        fail(check, f"the label enters as a number: your discriminator scores labels 6 to 9 apart {ratio:.1f} times "
-                    "as differently as neighbouring labels (with one vector per class, every pair differs about as "
-                    "much).", _AS_VECTORS)
+    ratio = _check_one_vector_per_class(check, per_label, "discriminator scores")
     _check_classes_argument(check, lambda: conditional_discriminator(num_classes=12), name, images, "images")
     print(f"{check} passed (two inputs, logits out; the label's effect depends on the image; one vector per "
           f"class: far-apart labels {ratio:.2f}x as different as neighbours)")

@@ -375,7 +375,7 @@ def _linear_stage(gradient_penalty):
         expected = 2.0 * value_weight * (LINEAR_NORM - 1.0) * w / LINEAR_NORM
         if scaled_error(gradient, expected) > GRADIENT_TOLERANCE:
             fail(CHECK, f"the gradient of your penalty {where} with respect to w is wrong, although the value is "
-                    "right.", _ALL_THE_WAY)
+                        "right.", _ALL_THE_WAY)
     return worst
 
 
