@@ -451,8 +451,7 @@ def _describe(stage, outcome, expected, error):
     if stage.endswith("loss"):
         return (f"{_STAGE_TEXT[stage]} is {outcome[stage]:.6g}, expected {float(expected[stage]):.6g} "
                 f"(relative error {error:.1e}).")
-    changed = np.any(outcome[stage] != 0)
-    if not changed:
+    if not np.any(outcome[stage] != 0):
         return f"{_STAGE_TEXT[stage]} are unchanged: the step did not update them."
     return f"{_STAGE_TEXT[stage]} are wrong (max relative error of the update {error:.1e})."
 

@@ -407,13 +407,11 @@ def _model_outputs(values):
         return {
             "discriminator_out": _model_output(models.discriminator(), DISCRIMINATOR_PLAN, values["discriminator_x"]),
             "generator_out": _model_output(models.generator(), generator_plan(), values["generator_z"]),
-            "dc_discriminator_out": _model_output(
-                models.dc_discriminator(), DC_DISCRIMINATOR_PLAN, dc_discriminator_input(values)
-            ),
+            "dc_discriminator_out": _model_output(models.dc_discriminator(), DC_DISCRIMINATOR_PLAN,
+                                                  dc_discriminator_input(values)),
             "dc_generator_out": _model_output(models.dc_generator(), dc_generator_plan(), values["generator_z"]),
-            "dog_discriminator_out": _model_output(
-                models.dog_discriminator(), dog_discriminator_plan(), dogs["dog_discriminator_x"]
-            ),
+            "dog_discriminator_out": _model_output(models.dog_discriminator(), dog_discriminator_plan(),
+                                                   dogs["dog_discriminator_x"]),
             "dog_generator_out": np.ascontiguousarray(dog_images[:, ::DOG_STRIDE, ::DOG_STRIDE, :]),
         }
 
