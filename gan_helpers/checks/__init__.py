@@ -26,51 +26,20 @@ from gan_helpers.checks.dynamics import test_xy_updates
 from gan_helpers.checks.engine import rel_error
 from gan_helpers.checks.evaluation import test_frechet_distance
 from gan_helpers.checks.exploring import test_interpolate, test_nearest_neighbours
-from gan_helpers.checks.losses import (
-    test_discriminator_loss,
-    test_generator_gradient_factors,
-    test_generator_loss,
-    test_hinge_loss,
-    test_lsgan_loss,
-)
-from gan_helpers.checks.models import (
-    describe_layers,
-    test_dc_discriminator,
-    test_dc_generator,
-    test_discriminator,
-    test_dog_discriminator,
-    test_dog_generator,
-    test_generator,
-)
+from gan_helpers.checks.losses import (test_discriminator_loss, test_generator_gradient_factors,
+                                       test_generator_loss, test_hinge_loss, test_lsgan_loss)
+from gan_helpers.checks.models import (describe_layers, test_dc_discriminator, test_dc_generator,
+                                       test_discriminator, test_dog_discriminator, test_dog_generator,
+                                       test_generator)
 from gan_helpers.checks.training import test_ema_update, test_get_solvers, test_train_step
 from gan_helpers.checks.wasserstein import test_gradient_penalty
 
 __all__ = [
-    "describe_layers",
-    "rel_error",
-    "test_add_mirror_images",
-    "test_conditional_discriminator",
-    "test_conditional_generator",
-    "test_dc_discriminator",
-    "test_dc_generator",
-    "test_discriminator",
-    "test_discriminator_loss",
-    "test_dog_discriminator",
-    "test_dog_generator",
-    "test_ema_update",
-    "test_frechet_distance",
-    "test_generator",
-    "test_generator_gradient_factors",
-    "test_generator_loss",
-    "test_get_solvers",
-    "test_gradient_penalty",
-    "test_hinge_loss",
-    "test_interpolate",
-    "test_leaky_relu",
-    "test_lsgan_loss",
-    "test_nearest_neighbours",
-    "test_random_translation",
-    "test_sample_noise",
-    "test_train_step",
-    "test_xy_updates",
+    "describe_layers", "rel_error", "test_add_mirror_images", "test_conditional_discriminator",
+    "test_conditional_generator", "test_dc_discriminator", "test_dc_generator", "test_discriminator",
+    "test_discriminator_loss", "test_dog_discriminator", "test_dog_generator", "test_ema_update",
+    "test_frechet_distance", "test_generator", "test_generator_gradient_factors", "test_generator_loss",
+    "test_get_solvers", "test_gradient_penalty", "test_hinge_loss", "test_interpolate", "test_leaky_relu",
+    "test_lsgan_loss", "test_nearest_neighbours", "test_random_translation", "test_sample_noise",
+    "test_train_step", "test_xy_updates",
 ]

@@ -105,11 +105,7 @@ def test_add_mirror_images(add_mirror_images):
     print(f"{check} passed (all images right, on {' and '.join(str(x.shape) for x in _fixed_images())})")
 
 
-# ---------------------------------------------------------------------------
-# Notebook 13: DiffAugment's random translation
-# ---------------------------------------------------------------------------
-#
-# The learner's random_translation(images, ratio=0.125) is random, so it is checked by what every
+# Notebook 13: the learner's random_translation(images, ratio=0.125) is random, so it is checked by what every
 # output must be: each image moved by whole pixels (rows, columns), zeros filling in, with shifts
 # drawn per image and per axis, uniform on {-s, ..., s}, s = ratio * side rounded as Zhao et al.'s code
 # rounds it (floor(ratio * side) is accepted too, where the two differ). The shift of each
@@ -221,30 +217,27 @@ def _check_draws(check, shifts, shape, ratio):
     if np.array_equal(rows, cols):
         fail(check, "each image is moved by the same number of pixels down as to the right.",
              "draw the vertical and the horizontal shifts separately (two calls of tf.random.uniform).")
-    for axis, values in (("rows", rows), ("cols", cols)):
-        limit, word = limits[axis], ("vertical" if axis == "rows" else "horizontal")
+    for axis, other, word, values in (("rows", "cols", "vertical", rows), ("cols", "rows", "horizontal", cols)):
+        limit = limits[axis]
         if limit > 0 and np.all(values == 0):
             fail(check, f"images of shape {shape} are never moved in the {word} direction.",
                  f"shift along both axes: rows (axis 1, the height) and columns (axis 2, the width).")
         largest = int(np.max(np.abs(values)))
         if largest > limit:
-            other = limits["cols" if axis == "rows" else "rows"]
-            hint = (f"the {word} shift must stay within ratio * {sides[axis]} = {limit} pixels each way.")
-            if largest == other:
-                hint += (f" {largest} is ratio * {sides['cols' if axis == 'rows' else 'rows']}: the shift "
-                         f"along the {sides[axis]} comes from the {sides[axis]}.")
+            hint = f"the {word} shift must stay within ratio * {sides[axis]} = {limit} pixels each way."
+            if largest == limits[other]:
+                hint += (f" {largest} is ratio * {sides[other]}: the shift along the {sides[axis]} comes from the "
+                         f"{sides[axis]}.")
             fail(check, f"images of shape {shape} were moved by up to {largest} pixels in the {word} direction, "
                         f"expected at most {limit} (ratio {ratio}).", hint)
         missing = sorted(set(range(-limit, limit + 1)) - set(values.ravel().tolist()))
         if missing:
             hint = f"the shifts are whole numbers from -{limit} to {limit}, both ends included."
-            other = limits["cols" if axis == "rows" else "rows"]
             if len(missing) == 1 and abs(missing[0]) == limit:
                 hint += (f" tf.random.uniform's maxval is excluded: minval=-{limit}, maxval={limit} + 1 "
                          "(dtype=tf.int32) draws from -s to s.")
-            elif missing == [-limit, limit] and largest == other and _uniform(values, largest):
-                hint += (f" {largest} is ratio * {sides['cols' if axis == 'rows' else 'rows']}: the "
-                         f"{word} shift's limit comes from the {sides[axis]}.")
+            elif missing == [-limit, limit] and largest == limits[other] and _uniform(values, largest):
+                hint += f" {largest} is ratio * {sides[other]}: the {word} shift's limit comes from the {sides[axis]}."
             elif missing == [-limit, limit]:
                 hint += (" Casting a float draw to an integer rounds towards 0, so the ends never come: draw "
                          "integers with tf.random.uniform(..., minval=-s, maxval=s + 1, dtype=tf.int32).")

@@ -4,17 +4,10 @@ import contextlib
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import context as eager
 
-from gan_helpers.checks.engine import (
-    ELEMENTWISE_TOLERANCE,
-    accepts,
-    call_student,
-    expected_values,
-    fail,
-    passed,
-    scaled_error,
-    tensor_values,
-)
+from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, accepts, call_student, expected_values, fail,
+                                       passed, scaled_error, tensor_values)
 
 
 def test_leaky_relu(leaky_relu):
@@ -100,12 +93,9 @@ def test_sample_noise(sample_noise):
 
     again = tensor_values(check, "sample_noise", draw(*shape), shape)
     if np.array_equal(values, again):
-        fail(
-            check,
-            "two calls returned the same noise.",
-            "each call must draw new noise: is a fixed seed set inside the function "
-            "(a stateless op with a constant seed, or tf.random.set_seed)?",
-        )
+        fail(check, "two calls returned the same noise.",
+             "each call must draw new noise: is a fixed seed set inside the function "
+             "(a stateless op with a constant seed, or tf.random.set_seed)?")
     if accepts(sample_noise, "seed"):
         _check_seed(check, draw)
     passed(check, statistics_error, "max relative error of the mean, spread and histogram")
@@ -120,18 +110,12 @@ def _global_seed_kept(check):
     the same, or None); nothing else replaces that generator. These are TensorFlow
     internals: where a version lacks them, the check cannot tell and says nothing.
     """
-    context = _eager_context()
+    context = eager.context()
     seed, op_seeds = getattr(context, "_seed", None), getattr(context, "_rng", None)
     yield
     if getattr(context, "_rng", None) is not op_seeds:
         context._seed, context._rng = seed, op_seeds
         fail(check, "your sample_noise resets TensorFlow's global random seed.", _RESEEDS_HINT)
-
-
-def _eager_context():
-    from tensorflow.python.eager import context
-
-    return context.context()
 
 
 def _check_uniform(check, values):
@@ -144,12 +128,9 @@ def _check_uniform(check, values):
             hint = "the noise must lie in [-1, 1]: tf.random.uniform(shape, minval=-1, maxval=1)."
         fail(check, f"values outside [-1, 1] (min {low:.3f}, max {high:.3f}).", hint)
     if low >= 0.0:
-        fail(
-            check,
-            f"no negative values (min {low:.3f}, max {high:.3f}).",
-            "this looks like uniform noise on [0, 1), tf.random.uniform's default range: "
-            "pass minval=-1 and maxval=1 (or use 2 * u - 1).",
-        )
+        fail(check, f"no negative values (min {low:.3f}, max {high:.3f}).",
+             "this looks like uniform noise on [0, 1), tf.random.uniform's default range: "
+             "pass minval=-1 and maxval=1 (or use 2 * u - 1).")
     if low > -0.9 or high < 0.9:
         fail(check, f"values span only [{low:.3f}, {high:.3f}], expected all of [-1, 1].", "use minval=-1, maxval=1.")
     mean = float(values.mean())

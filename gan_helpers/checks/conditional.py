@@ -19,6 +19,7 @@ checks:
 - logits out of D (no sigmoid), ``noise_dim`` and ``num_classes`` respected.
 """
 
+import math
 import re
 
 import keras
@@ -27,7 +28,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_helpers.checks.engine import fail, student_error, tensor_values
-from gan_helpers.checks.models import build_model, describe_layers
+from gan_helpers.checks.models import all_layers, build_model, describe_layers, pair
 from gan_helpers.checks.values import full_float32_matmuls
 from gan_helpers.models import NOISE_DIM, NUM_CLASSES
 
@@ -37,9 +38,8 @@ INPUTS_SEED = 1784
 # A label "changes the output" when the largest difference it makes is at least this
 # share of the output's typical size; float32 rounding alone stays below 1e-6.
 CHANGE_TOLERANCE = 1e-4
-# Distances between the outputs of labels far apart (6 to 9) over those of neighbouring
-# labels (see _order_ratio): about 1 when every class has its own vector, about 7 when
-# the label enters as a number.
+# The largest ratio of distances between outputs, labels far apart over neighbours, that passes
+# (_check_one_vector_per_class: about 1 with one vector per class, about 7 for a label as a number).
 ORDER_RATIO_LIMIT = 3.0
 # Probing images are scaled by this much to tell logits (which grow with the input, the
 # network being nearly linear in it) from an output squashed by a sigmoid or tanh.
@@ -55,23 +55,9 @@ _FLATTEN = ("labels declared with shape (1,) give an Embedding output of shape (
             "(layers.Flatten()) or declare the labels with keras.Input(shape=(), dtype='int32').")
 
 
-# ---------------------------------------------------------------------------
-# Deterministic weights for any design
-# ---------------------------------------------------------------------------
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
 def _kernel_fan_in(layer, shape):
     if isinstance(layer, layers.Conv2DTranspose):
-        strides = layer.strides if isinstance(layer.strides, (tuple, list)) else (layer.strides,) * 2
-        return shape[0] * shape[1] * shape[3] / (strides[0] * strides[1])
+        return shape[0] * shape[1] * shape[3] / math.prod(pair(layer.strides))
     return float(np.prod(shape[:-1]))
 
 
@@ -83,7 +69,7 @@ def set_fixed_weights(model, seed=WEIGHTS_SEED):
     shifts small, batch norm's scales and variances near 1. Weights of other kinds keep
     the values Keras gave them.
     """
-    for index, (layer, variable) in enumerate((layer, variable) for layer in _leaf_layers(model)
+    for index, (layer, variable) in enumerate((layer, variable) for layer in all_layers(model)
                                               for variable in layer.weights):
         rng = np.random.default_rng((seed, index))
         shape, name = tuple(variable.shape), variable.name.split("/")[-1]
@@ -101,21 +87,18 @@ def set_fixed_weights(model, seed=WEIGHTS_SEED):
         variable.assign(value.astype(variable.dtype))
 
 
-# ---------------------------------------------------------------------------
-# Calling the learner's model
-# ---------------------------------------------------------------------------
-
-
 def _build(check, name, make):
-    """``build_model``, with the likely cause added when building raised a known kind of error."""
+    """``build_model`` with fixed weights; the likely cause added when building raised a known kind of error."""
     try:
-        return build_model(check, name, make)
+        model = build_model(check, name, make)
     except AssertionError as failure:
         cause = failure.__cause__
         hint = None if cause is None or isinstance(cause, NotImplementedError) else _call_hint(cause, building=True)
         if hint is None:
             raise
         raise AssertionError(f"{failure}\nHint: {hint}") from cause
+    set_fixed_weights(model)
+    return model
 
 
 def _input_count(model):
@@ -175,15 +158,22 @@ def _changes(a, b):
     return float(np.max(np.abs(a - b))) > CHANGE_TOLERANCE * scale
 
 
-def _order_ratio(per_label):
-    """How much further apart labels far apart in number are: per_label (10, examples, ...) are the outputs
-    for labels 0..9. The mean distance between outputs of labels at least 6 apart (0 and 9, 1 and 7, ...)
-    over that of neighbouring labels (0 and 1, 1 and 2, ...): about 1 when each class has its own vector,
-    about 7 when the label enters as a number."""
+def _check_one_vector_per_class(check, per_label, model_does):
+    """Fail when the label enters as a number; return the ratio of the distances (see ORDER_RATIO_LIMIT).
+
+    ``per_label`` (10, examples, ...): the outputs for labels 0..9. The ratio is the mean distance between
+    outputs of labels at least 6 apart (0 and 9, 1 and 7, ...) over that of neighbouring labels (0 and 1,
+    1 and 2, ...): about 1 when each class has its own vector, about 7 when the label enters as a number.
+    """
     flat = per_label.reshape(per_label.shape[0], per_label.shape[1], -1).astype(np.float64)
     gaps = np.abs(np.arange(len(flat))[:, None] - np.arange(len(flat))[None, :])
     distances = np.linalg.norm(flat[:, None] - flat[None, :], axis=-1).mean(axis=-1)
-    return float(distances[gaps >= 6].mean() / max(distances[gaps == 1].mean(), 1e-12))
+    ratio = float(distances[gaps >= 6].mean() / max(distances[gaps == 1].mean(), 1e-12))
+    if ratio > ORDER_RATIO_LIMIT:
+        fail(check, f"the label enters as a number: your {model_does} labels 6 to 9 apart {ratio:.1f} times as "
+                    "differently as neighbouring labels (with one vector per class, every pair differs about as "
+                    "much).", _AS_VECTORS)
+    return ratio
 
 
 def _inputs():
@@ -205,7 +195,6 @@ def _model_and_output(check, name, builder, first, first_name, shape):
     """Build the learner's model with fixed weights and run it twice on ``first`` and the labels 0, 1, ...:
     (model, labels, output), the output of shape (batch, *shape) and the same both times."""
     model = _build(check, name, builder)
-    set_fixed_weights(model)
     labels = np.arange(len(first), dtype=np.int32) % NUM_CLASSES
     outputs = [_values(check, f"{name}()", _call(check, name, model, first, labels, first_name), (len(first), *shape))
                for _ in range(2)]
@@ -218,17 +207,11 @@ def _model_and_output(check, name, builder, first, first_name, shape):
 def _check_classes_argument(check, make, name, first, first_name):
     """Built with num_classes=12, labels 10 and 11 must work and differ."""
     model = _build(check, name, make)
-    set_fixed_weights(model)
     pair = _per_label(check, f"{name} (built with num_classes=12)", model, first[:2], first_name, [10, 11])
     if not _changes(pair[0], pair[1]):
         fail(check, f"built with num_classes=12, your {name} draws labels 10 and 11 the same.",
              "use the num_classes argument for the size of the label's vector (tf.one_hot(labels, num_classes), "
              "layers.Embedding(num_classes, dim)), not a fixed 10.")
-
-
-# ---------------------------------------------------------------------------
-# The checks
-# ---------------------------------------------------------------------------
 
 
 def test_conditional_generator(conditional_generator):
@@ -254,17 +237,11 @@ def test_conditional_generator(conditional_generator):
     if not _changes(images, other):
         fail(check, "the noise is ignored: with the same labels, other noise gives the same images.",
              "the generator's input is the noise joined with the label's vector.")
-    ratio = _order_ratio(per_label)
-    if ratio > ORDER_RATIO_LIMIT:
-        fail(check, f"the label enters as a number: your generator draws labels 6 to 9 apart {ratio:.1f} times as "
-                    "differently as neighbouring labels (with one vector per class, every pair differs about as much).",
-             _AS_VECTORS)
-    small_noise = np.zeros((2, 8), np.float32)
+    ratio = _check_one_vector_per_class(check, per_label, "generator draws")
     small = _build(check, name, lambda: conditional_generator(noise_dim=8))
-    set_fixed_weights(small)
     try:
         with full_float32_matmuls():
-            output = small([tf.constant(small_noise), tf.constant([1, 2], tf.int32)], training=False)
+            output = small([tf.zeros((2, 8)), tf.constant([1, 2], tf.int32)], training=False)
     except Exception as error:
         raise student_error(check, f"{name}(noise_dim=8) on noise of shape (2, 8) raised", error,
                             "use noise_dim as the size of the noise input: keras.Input(shape=(noise_dim,)).") from error
@@ -304,11 +281,7 @@ def test_conditional_discriminator(conditional_discriminator):
              "the label must meet the image: take the inner product of its embedding with the image's features "
              "(layers.Dot(axes=1)([embedding, features]), a vector as long as the features, not 1), or "
              "concatenate it to the image or features before the layers that follow.")
-    ratio = _order_ratio(per_label)
-    if ratio > ORDER_RATIO_LIMIT:
-        fail(check, f"the label enters as a number: your discriminator scores labels 6 to 9 apart {ratio:.1f} times "
-                    "as differently as neighbouring labels (with one vector per class, every pair differs about as "
-                    "much).", _AS_VECTORS)
+    ratio = _check_one_vector_per_class(check, per_label, "discriminator scores")
     _check_classes_argument(check, lambda: conditional_discriminator(num_classes=12), name, images, "images")
     print(f"{check} passed (two inputs, logits out; the label's effect depends on the image; one vector per "
           f"class: far-apart labels {ratio:.2f}x as different as neighbours)")

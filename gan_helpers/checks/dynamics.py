@@ -9,15 +9,8 @@ too few, the same row appended every step, a learning rate ignored).
 
 import numpy as np
 
-from gan_helpers.checks.engine import (
-    ELEMENTWISE_TOLERANCE,
-    array_values,
-    call_student,
-    fail,
-    matching_mistake,
-    passed,
-    scaled_error,
-)
+from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, array_values, call_student, fail,
+                                       matching_mistake, passed, scaled_error)
 
 # (x0, y0, learning rate, steps): the CS231n question's start, step size and six steps first.
 CASES = [(1.0, 1.0, 1.0, 6), (0.5, -0.3, 0.1, 40), (-2.0, 0.7, 0.25, 13)]

@@ -70,11 +70,6 @@ def passed(check, error, what="max relative error"):
     print(f"{check} passed ({what} {error:.1e})")
 
 
-# ---------------------------------------------------------------------------
-# Calling the learner's code
-# ---------------------------------------------------------------------------
-
-
 def call_student(check, name, function, *args, **kwargs):
     """Call the learner's function; turn any exception into a clear AssertionError."""
     try:
@@ -147,37 +142,23 @@ def accepts(function, parameter):
         return False
 
 
-# ---------------------------------------------------------------------------
-# What the learner's code returned
-# ---------------------------------------------------------------------------
-
-
 def tensor_values(check, name, output, shape=None):
     """Check that ``output`` is a float32 tf tensor of ``shape``; return it as numpy."""
     if output is None:
         fail(check, f"{name} returned None.", "did you forget the `return` statement?")
     if isinstance(output, (np.ndarray, np.generic, float, int)):
-        fail(
-            check,
-            f"{name} returned a {type(output).__name__} instead of a TensorFlow tensor.",
-            "compute it with TensorFlow operations (tf.* or keras.ops.*), not numpy, "
-            "so that it runs inside a compiled train step and gradients flow through it.",
-        )
+        fail(check, f"{name} returned a {type(output).__name__} instead of a TensorFlow tensor.",
+             "compute it with TensorFlow operations (tf.* or keras.ops.*), not numpy, "
+             "so that it runs inside a compiled train step and gradients flow through it.")
     if not tf.is_tensor(output):
         fail(check, f"{name} returned a {type(output).__name__}, expected a tf.Tensor.")
     if output.dtype != tf.float32:
-        fail(
-            check,
-            f"{name} returned dtype {output.dtype.name}, expected float32.",
-            "a float64 constant or numpy value mixed in? Keep everything float32 "
-            "(e.g. tf.constant(..., dtype=tf.float32) or tf.cast(x, tf.float32)).",
-        )
+        fail(check, f"{name} returned dtype {output.dtype.name}, expected float32.",
+             "a float64 constant or numpy value mixed in? Keep everything float32 "
+             "(e.g. tf.constant(..., dtype=tf.float32) or tf.cast(x, tf.float32)).")
     if shape is not None and tuple(output.shape) != tuple(shape):
-        fail(
-            check,
-            f"{name} returned shape {tuple(output.shape)}, expected {tuple(shape)}.",
-            _shape_hint(tuple(shape), tuple(output.shape)),
-        )
+        fail(check, f"{name} returned shape {tuple(output.shape)}, expected {tuple(shape)}.",
+             _shape_hint(tuple(shape), tuple(output.shape)))
     result = np.asarray(output)
     if not np.all(np.isfinite(result)):
         fail(check, f"{name} returned values that are not finite (nan or inf).")

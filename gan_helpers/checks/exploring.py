@@ -2,16 +2,10 @@
 
 import numpy as np
 
-from gan_helpers.checks.engine import (
-    ELEMENTWISE_TOLERANCE,
-    array_values,
-    call_student,
-    fail,
-    matching_mistake,
-    passed,
-    scaled_error,
-)
+from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, array_values, call_student, fail,
+                                       matching_mistake, passed, scaled_error)
 from gan_helpers.models import NOISE_DIM
+
 
 def _interpolate_mistakes(z0, z1, steps):
     t = np.arange(steps)[:, None]
@@ -29,26 +23,22 @@ def test_interpolate(interpolate):
     """Check ``interpolate(z0, z1, steps)``: ``steps`` vectors from z0 to z1 in equal steps, both ends included."""
     check = "test_interpolate"
     rng = np.random.default_rng(2019)
-    z0 = rng.uniform(-1, 1, NOISE_DIM).astype(np.float32)
-    z1 = rng.uniform(-1, 1, NOISE_DIM).astype(np.float32)
+    z0, z1 = rng.uniform(-1, 1, (2, NOISE_DIM)).astype(np.float32)
     worst = 0.0
     for steps in (2, 5, 11):
         values = array_values(check, "interpolate", call_student(check, "interpolate", interpolate, z0, z1, steps))
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        expected = z0.astype(np.float64) + t * (z1.astype(np.float64) - z0)
+        expected = z0 + np.linspace(0.0, 1.0, steps)[:, None] * (z1.astype(np.float64) - z0)
         if values.shape != expected.shape:
-            transposed = values.shape == expected.shape[::-1]
-            hint = "the two dimensions are swapped: one row per step, shape (steps, dim)." if transposed else (
-                f"one row per step: stack the {steps} vectors into shape (steps, dim), e.g. "
-                "z0 + t[:, None] * (z1 - z0) with t of shape (steps,)."
-            )
+            hint = (f"one row per step: stack the {steps} vectors into shape (steps, dim), e.g. "
+                    "z0 + t[:, None] * (z1 - z0) with t of shape (steps,).")
+            if values.shape == expected.shape[::-1]:
+                hint = "the two dimensions are swapped: one row per step, shape (steps, dim)."
             fail(check, f"interpolate(z0, z1, {steps}) returned shape {values.shape}, expected {expected.shape}.", hint)
         error = scaled_error(values, expected)
         if error > ELEMENTWISE_TOLERANCE:
             mistakes = _interpolate_mistakes(z0.astype(np.float64), z1.astype(np.float64), steps)
-            hint = matching_mistake(values, mistakes) or (
-                "vector i is z0 + t_i (z1 - z0) with t_i = i / (steps - 1): equal steps along the straight line."
-            )
+            hint = matching_mistake(values, mistakes) or ("vector i is z0 + t_i (z1 - z0) with t_i = i / (steps - 1): "
+                                                          "equal steps along the straight line.")
             fail(check, f"interpolate(z0, z1, {steps}) is wrong (max relative error {error:.2g}).", hint)
         worst = max(worst, error)
     passed(check, worst)

@@ -12,19 +12,9 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from gan_helpers.checks.engine import (
-    ELEMENTWISE_TOLERANCE,
-    LOSS_TOLERANCE,
-    array_values,
-    call_student,
-    expected_values,
-    fail,
-    matching_mistake,
-    passed,
-    scaled_error,
-    student_error,
-    tensor_values,
-)
+from gan_helpers.checks.engine import (ELEMENTWISE_TOLERANCE, LOSS_TOLERANCE, array_values, call_student,
+                                       expected_values, fail, matching_mistake, passed, scaled_error,
+                                       student_error, tensor_values)
 
 
 def _softplus(x):
@@ -47,6 +37,13 @@ def _bce_from_probabilities(p, label, epsilon=1e-7):
     return np.mean(-np.log(p) if label == 1 else -np.log(one - p), dtype=np.float64)
 
 
+_SUM = "looks like a sum over the batch instead of a mean: use tf.reduce_mean."
+_TWICE = ("the loss looks like it applies sigmoid to logits twice: pass the logits themselves to "
+          "tf.nn.sigmoid_cross_entropy_with_logits (it applies the sigmoid).")
+_FLIPPED = "the sign is flipped: cross-entropy is minus the log-likelihood."
+_FROM_LOGITS = "the logits are treated as probabilities: with keras.losses.BinaryCrossentropy pass from_logits=True."
+_LS_SIGMOID = "a sigmoid is applied to the scores: the least-squares loss works on D's raw outputs."
+_SUM_NO_HALF = "looks like a sum instead of a mean, and the 1/2 factor is missing."
 _SMOOTHING = "label smoothing (Salimans et al., 2016) is a training trick, not part of this loss"
 
 
@@ -55,16 +52,12 @@ def _d_loss_mistakes(real, fake):
     return [
         ("real and fake labels look swapped: real images get label 1, generated images label 0.",
          _bce_mean(real, 0) + _bce_mean(fake, 1)),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.",
-         np.sum(_softplus(-real)) + np.sum(_softplus(fake))),
-        ("the loss looks like it applies sigmoid to logits twice: pass the logits themselves to "
-         "tf.nn.sigmoid_cross_entropy_with_logits (it applies the sigmoid).",
-         _bce_mean(_sigmoid(real), 1) + _bce_mean(_sigmoid(fake), 0)),
-        ("the logits are treated as probabilities: with keras.losses.BinaryCrossentropy pass from_logits=True.",
-         _bce_from_probabilities(real, 1) + _bce_from_probabilities(fake, 0)),
+        (_SUM, np.sum(_softplus(-real)) + np.sum(_softplus(fake))),
+        (_TWICE, _bce_mean(_sigmoid(real), 1) + _bce_mean(_sigmoid(fake), 0)),
+        (_FROM_LOGITS, _bce_from_probabilities(real, 1) + _bce_from_probabilities(fake, 0)),
         ("half the expected value: one mean over real and fake together? The loss adds the two batch means.",
          0.5 * correct),
-        ("the sign is flipped: cross-entropy is minus the log-likelihood.", -correct),
+        (_FLIPPED, -correct),
         ("only the real-image term: add the term for generated images (label 0).", _bce_mean(real, 1)),
         ("only the generated-image term: add the term for real images (label 1).", _bce_mean(fake, 0)),
         (f"real images get label 0.9: that is one-sided label smoothing; {_SMOOTHING}. Real images get label 1.",
@@ -82,12 +75,10 @@ def _g_loss_mistakes(fake):
          "-E[log D(G(z))], cross-entropy with label 1 on the generated images.", -_bce_mean(fake, 0)),
         ("real and fake labels look swapped: the generator wants D to call its samples real (label 1).",
          _bce_mean(fake, 0)),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.", np.sum(_softplus(-fake))),
-        ("the loss looks like it applies sigmoid to logits twice: pass the logits themselves to "
-         "tf.nn.sigmoid_cross_entropy_with_logits.", _bce_mean(_sigmoid(fake), 1)),
-        ("the logits are treated as probabilities: with keras.losses.BinaryCrossentropy pass from_logits=True.",
-         _bce_from_probabilities(fake, 1)),
-        ("the sign is flipped: cross-entropy is minus the log-likelihood.", -correct),
+        (_SUM, np.sum(_softplus(-fake))),
+        (_TWICE, _bce_mean(_sigmoid(fake), 1)),
+        (_FROM_LOGITS, _bce_from_probabilities(fake, 1)),
+        (_FLIPPED, -correct),
         (f"the generator's target is 0.9: {_SMOOTHING}, and where it is used it smooths only the "
          "discriminator's labels for real images. The generator's target is 1.", _bce_mean(fake, 0.9)),
     ]
@@ -104,12 +95,9 @@ def _ls_d_mistakes(real, fake):
         ("the 1/2 factor is missing: 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2].", 2 * correct),
         ("the targets look swapped: real scores are pulled to 1, generated ones to 0.",
          0.5 * np.mean(real**2) + 0.5 * np.mean((fake - 1) ** 2)),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.",
-         0.5 * np.sum((real - 1) ** 2) + 0.5 * np.sum(fake**2)),
-        ("looks like a sum instead of a mean, and the 1/2 factor is missing.",
-         np.sum((real - 1) ** 2) + np.sum(fake**2)),
-        ("a sigmoid is applied to the scores: the least-squares loss works on D's raw outputs.",
-         0.5 * np.mean((_sigmoid(real) - 1) ** 2) + 0.5 * np.mean(_sigmoid(fake) ** 2)),
+        (_SUM, 0.5 * np.sum((real - 1) ** 2) + 0.5 * np.sum(fake**2)),
+        (_SUM_NO_HALF, np.sum((real - 1) ** 2) + np.sum(fake**2)),
+        (_LS_SIGMOID, 0.5 * np.mean((_sigmoid(real) - 1) ** 2) + 0.5 * np.mean(_sigmoid(fake) ** 2)),
         ("half the expected value: 1/2 applied twice, or one mean over real and fake together?", 0.5 * correct),
         ("the differences are not squared.", 0.5 * np.mean(real - 1) + 0.5 * np.mean(fake)),
         ("absolute values instead of squares.", 0.5 * np.mean(np.abs(real - 1)) + 0.5 * np.mean(np.abs(fake))),
@@ -124,41 +112,37 @@ def _ls_g_mistakes(fake):
         ("the 1/2 factor is missing: 1/2 E[(D(G(z)) - 1)^2].", 2 * correct),
         (f"the target looks swapped: the generator pulls D's scores on its samples to 1, not 0. (A target of 0 "
          f"is {_MAO_CODING}.)", 0.5 * np.mean(fake**2)),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.", 0.5 * np.sum((fake - 1) ** 2)),
-        ("looks like a sum instead of a mean, and the 1/2 factor is missing.", np.sum((fake - 1) ** 2)),
-        ("a sigmoid is applied to the scores: the least-squares loss works on D's raw outputs.",
-         0.5 * np.mean((_sigmoid(fake) - 1) ** 2)),
+        (_SUM, 0.5 * np.sum((fake - 1) ** 2)),
+        (_SUM_NO_HALF, np.sum((fake - 1) ** 2)),
+        (_LS_SIGMOID, 0.5 * np.mean((_sigmoid(fake) - 1) ** 2)),
         ("the differences are not squared.", 0.5 * np.mean(fake - 1)),
         ("absolute values instead of squares.", 0.5 * np.mean(np.abs(fake - 1))),
     ]
 
 
-def _check_loss(check, name, loss, inputs, expected, mistakes, what="logits"):
-    """Run ``loss(*inputs)`` on shape (N, 1), then (N,); compare with ``expected``; return the relative error."""
+def _check_loss(check, name, loss, input_keys, output_key, mistakes, what="logits"):
+    """Run ``loss`` on stored inputs of shape (N, 1), then (N,); compare with the stored value; return the error."""
+    stored = expected_values()
+    inputs, expected = [stored[key] for key in input_keys], stored[output_key]
     value = tensor_values(check, name, call_student(check, name, loss, *[tf.constant(x) for x in inputs]), ())
     error = scaled_error(value, expected)
     if error > LOSS_TOLERANCE:
         arguments = [np.asarray(x, np.float64) for x in inputs]
         hint = matching_mistake(value, mistakes(*arguments))
-        fail(check, f"{name} returned {float(value):.6g}, expected {float(expected):.6g} (relative error {error:.1e}).", hint)
-
-    flat = [tf.constant(x[:, 0]) for x in inputs]
+        fail(check, f"{name} returned {float(value):.6g}, expected {float(expected):.6g} (relative error "
+                    f"{error:.1e}).", hint)
     try:
-        flat_output = loss(*flat)
+        flat_output = loss(*[tf.constant(x[:, 0]) for x in inputs])
     except Exception as failure:
-        raise student_error(
-            check, f"your {name} works on {what} of shape (N, 1), but on shape (N,) it raised", failure,
-            _flat_failure_hint(failure, what),
-        ) from failure
+        raise student_error(check, f"your {name} works on {what} of shape (N, 1), but on shape (N,) it raised",
+                            failure, _flat_failure_hint(failure, what)) from failure
     flat_value = tensor_values(check, f"{name} on {what} of shape (N,)", flat_output, ())
     flat_error = scaled_error(flat_value, expected)
     if flat_error > LOSS_TOLERANCE:
-        fail(
-            check,
-            f"{name} gives {float(flat_value):.6g} on {what} of shape (N,) but {float(value):.6g} on shape (N, 1).",
-            "broadcasting between shapes (N,) and (N, 1) makes an (N, N) matrix: build targets with "
-            f"tf.ones_like({what}) / tf.zeros_like({what}).",
-        )
+        fail(check, f"{name} gives {float(flat_value):.6g} on {what} of shape (N,) but {float(value):.6g} on shape "
+                    "(N, 1).",
+             "broadcasting between shapes (N,) and (N, 1) makes an (N, N) matrix: build targets with "
+             f"tf.ones_like({what}) / tf.zeros_like({what}).")
     return max(error, flat_error)
 
 
@@ -173,71 +157,51 @@ def _flat_failure_hint(failure, what):
             "rather than tf.squeeze(x, axis=1).")
 
 
-def _check_extreme_logits(check, name, loss, inputs, expected):
+def _check_extreme_logits(check, name, loss, input_keys, output_key):
+    """Run ``loss`` on the stored large logits (+/-100, +/-200); compare with the stored value; return the error."""
+    stored = expected_values()
+    inputs, expected = [stored[f"{key}_extreme"] for key in input_keys], stored[f"{output_key}_extreme"]
     output = call_student(check, name, loss, *[tf.constant(x) for x in inputs])
     if tf.is_tensor(output) and not np.all(np.isfinite(np.asarray(output))):
-        fail(
-            check,
-            f"{name} is not finite for large logits (+/-100, +/-200): {float(np.asarray(output)):.6g}.",
-            "log(sigmoid(x)) underflows to log(0): compute the loss from the logits with "
-            "tf.nn.sigmoid_cross_entropy_with_logits (or BinaryCrossentropy(from_logits=True)).",
-        )
+        fail(check, f"{name} is not finite for large logits (+/-100, +/-200): {float(np.asarray(output)):.6g}.",
+             "log(sigmoid(x)) underflows to log(0): compute the loss from the logits with "
+             "tf.nn.sigmoid_cross_entropy_with_logits (or BinaryCrossentropy(from_logits=True)).")
     value = tensor_values(check, name, output, ())
     error = scaled_error(value, expected)
     if error > LOSS_TOLERANCE:
-        fail(
-            check,
-            f"for large logits (+/-100, +/-200) {name} returns {float(value):.6g}, expected {float(expected):.6g}.",
-            "clipping probabilities or computing log(sigmoid(x)) loses accuracy for large logits: compute the "
-            "loss from the logits with tf.nn.sigmoid_cross_entropy_with_logits.",
-        )
+        fail(check, f"for large logits (+/-100, +/-200) {name} returns {float(value):.6g}, expected "
+                    f"{float(expected):.6g}.",
+             "clipping probabilities or computing log(sigmoid(x)) loses accuracy for large logits: compute the "
+             "loss from the logits with tf.nn.sigmoid_cross_entropy_with_logits.")
     return error
+
+
+def _check_gan_loss(check, name, loss, input_keys, output_key, mistakes):
+    """The loss on the stored logits, then on large logits (+/-100, +/-200)."""
+    error = _check_loss(check, name, loss, input_keys, output_key, mistakes)
+    passed(check, max(error, _check_extreme_logits(check, name, loss, input_keys, output_key)))
 
 
 def test_discriminator_loss(discriminator_loss):
     """Check ``discriminator_loss(logits_real, logits_fake)``, logits of shape (N, 1) or (N,), large logits included."""
-    check = "test_discriminator_loss"
-    expected = expected_values()
-    error = _check_loss(
-        check, "discriminator_loss", discriminator_loss,
-        [expected["logits_real"], expected["logits_fake"]], expected["d_loss"], _d_loss_mistakes,
-    )
-    extreme_error = _check_extreme_logits(
-        check, "discriminator_loss", discriminator_loss,
-        [expected["logits_real_extreme"], expected["logits_fake_extreme"]], expected["d_loss_extreme"],
-    )
-    passed(check, max(error, extreme_error))
+    _check_gan_loss("test_discriminator_loss", "discriminator_loss", discriminator_loss,
+                    ["logits_real", "logits_fake"], "d_loss", _d_loss_mistakes)
 
 
 def test_generator_loss(generator_loss):
     """Check ``generator_loss(logits_fake)`` (non-saturating), logits of shape (N, 1) or (N,), large logits included."""
-    check = "test_generator_loss"
-    expected = expected_values()
-    error = _check_loss(check, "generator_loss", generator_loss, [expected["logits_fake"]], expected["g_loss"], _g_loss_mistakes)
-    extreme_error = _check_extreme_logits(
-        check, "generator_loss", generator_loss, [expected["logits_fake_extreme"]], expected["g_loss_extreme"]
-    )
-    passed(check, max(error, extreme_error))
+    _check_gan_loss("test_generator_loss", "generator_loss", generator_loss, ["logits_fake"], "g_loss",
+                    _g_loss_mistakes)
 
 
 def test_lsgan_loss(ls_discriminator_loss, ls_generator_loss):
     """Check both least-squares GAN losses (0-1 coding), scores of shape (N, 1) or (N,), against stored values."""
     check = "test_lsgan_loss"
-    expected = expected_values()
-    d_error = _check_loss(
-        check, "ls_discriminator_loss", ls_discriminator_loss,
-        [expected["scores_real"], expected["scores_fake"]], expected["ls_d_loss"], _ls_d_mistakes, what="scores",
-    )
-    g_error = _check_loss(
-        check, "ls_generator_loss", ls_generator_loss, [expected["scores_fake"]], expected["ls_g_loss"],
-        _ls_g_mistakes, what="scores",
-    )
+    d_error = _check_loss(check, "ls_discriminator_loss", ls_discriminator_loss, ["scores_real", "scores_fake"],
+                          "ls_d_loss", _ls_d_mistakes, what="scores")
+    g_error = _check_loss(check, "ls_generator_loss", ls_generator_loss, ["scores_fake"], "ls_g_loss",
+                          _ls_g_mistakes, what="scores")
     passed(check, max(d_error, g_error))
-
-
-# ---------------------------------------------------------------------------
-# Notebook 06: what each generator loss does with D's output on a fake
-# ---------------------------------------------------------------------------
 
 _FACTOR_NAMES = ("minimax", "non_saturating", "least_squares")
 _FACTOR_WORDS = {
@@ -358,11 +322,6 @@ def _numbers(values):
     return ", ".join(f"{value:.4g}" for value in values)
 
 
-# ---------------------------------------------------------------------------
-# Notebook 13: the hinge loss
-# ---------------------------------------------------------------------------
-
-
 def _relu(x):
     return np.maximum(x, 0.0)
 
@@ -381,8 +340,7 @@ def _hinge_d_mistakes(real, fake):
          "max(0, 1 - D(x)).", np.mean(_relu(1 + real)) + np.mean(_relu(1 + fake))),
         ("a sigmoid is applied to the scores: the hinge loss works on D's raw scores (logits), as the least-squares "
          "loss does.", np.mean(_relu(1 - _sigmoid(real))) + np.mean(_relu(1 + _sigmoid(fake)))),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.",
-         np.sum(_relu(1 - real)) + np.sum(_relu(1 + fake))),
+        (_SUM, np.sum(_relu(1 - real)) + np.sum(_relu(1 + fake))),
         ("half the expected value: one mean over real and generated scores together? The loss adds the two batch "
          "means.", 0.5 * correct),
         ("the margin is missing: max(0, -D(x)) and max(0, D(G(z))) only ask for the right sign. The hinge asks for "
@@ -410,7 +368,7 @@ def _hinge_g_mistakes(fake):
          -correct),
         ("that is the non-saturating cross-entropy loss of notebook 04; with the hinge loss the generator "
          "minimises -E[D(G(z))].", _bce_mean(fake, 1)),
-        ("looks like a sum over the batch instead of a mean: use tf.reduce_mean.", -np.sum(fake)),
+        (_SUM, -np.sum(fake)),
         ("a sigmoid is applied to the scores: the generator's loss uses D's raw scores, -E[D(G(z))].",
          -np.mean(_sigmoid(fake))),
         ("that is E[1 - D(G(z))], which has the same gradient but not the same value: the loss is -E[D(G(z))], "
@@ -425,14 +383,8 @@ def test_hinge_loss(hinge_discriminator_loss, hinge_generator_loss):
     ``hinge_generator_loss(scores_fake)`` = -E[D(G(z))].
     """
     check = "test_hinge_loss"
-    expected = expected_values()
-    d_error = _check_loss(
-        check, "hinge_discriminator_loss", hinge_discriminator_loss,
-        [expected["hinge_scores_real"], expected["hinge_scores_fake"]], expected["hinge_d_loss"], _hinge_d_mistakes,
-        what="scores",
-    )
-    g_error = _check_loss(
-        check, "hinge_generator_loss", hinge_generator_loss, [expected["hinge_scores_fake"]], expected["hinge_g_loss"],
-        _hinge_g_mistakes, what="scores",
-    )
+    d_error = _check_loss(check, "hinge_discriminator_loss", hinge_discriminator_loss,
+                          ["hinge_scores_real", "hinge_scores_fake"], "hinge_d_loss", _hinge_d_mistakes, what="scores")
+    g_error = _check_loss(check, "hinge_generator_loss", hinge_generator_loss, ["hinge_scores_fake"], "hinge_g_loss",
+                          _hinge_g_mistakes, what="scores")
     passed(check, max(d_error, g_error))

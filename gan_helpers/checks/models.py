@@ -20,18 +20,9 @@ import tensorflow as tf
 from keras import layers
 
 from gan_helpers.checks import values
-from gan_helpers.checks.engine import (
-    MISTAKE_MATCH_TOLERANCE,
-    MODEL_TOLERANCE,
-    accepts,
-    call_student,
-    expected_values,
-    fail,
-    passed,
-    scaled_error,
-    student_error,
-    tensor_values,
-)
+from gan_helpers.checks.engine import (MISTAKE_MATCH_TOLERANCE, MODEL_TOLERANCE, accepts, call_student,
+                                       expected_values, fail, passed, scaled_error, student_error,
+                                       tensor_values)
 from gan_helpers.models import NOISE_DIM
 
 
@@ -146,11 +137,6 @@ class ModelReference:
         return list(dict.fromkeys(_LAYER_CLASSES[step[0]] for step in self.plan if step[0] in _LAYER_CLASSES))
 
 
-# ---------------------------------------------------------------------------
-# The engine
-# ---------------------------------------------------------------------------
-
-
 def check_model(check, builder, ref):
     """Build the learner's model and compare it with ``ref``; return the max relative error of its outputs."""
     name = ref.builder_name
@@ -170,11 +156,8 @@ def check_model(check, builder, ref):
 def build_model(check, name, builder, *args):
     """Call the learner's builder; it must return a keras.Model."""
     if isinstance(builder, keras.Model):
-        fail(
-            check,
-            "got a model, expected the function that builds it.",
-            f"pass the function itself: {check}({name}), not {check}({name}()).",
-        )
+        fail(check, "got a model, expected the function that builds it.",
+             f"pass the function itself: {check}({name}), not {check}({name}()).")
     model = call_student(check, f"{name}()", builder, *args)
     if model is None:
         fail(check, f"{name}() returned None.", "did you forget `return model`?")
@@ -207,16 +190,16 @@ def _declared_input_shape(model):
         return None
 
 
-def _all_layers(model):
+def all_layers(model):
     """A model's layers, nested models opened up, input layers left out."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
+            yield from all_layers(layer)
         elif not isinstance(layer, layers.InputLayer):
             yield layer
 
 
-def _pair(value):
+def pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
@@ -227,8 +210,8 @@ def _describe_layer(layer):
     if isinstance(layer, layers.Dense):
         return f"Dense({layer.units}{with_activation})"
     if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
-        kh, kw = _pair(layer.kernel_size)
-        stride = _pair(layer.strides)
+        kh, kw = pair(layer.kernel_size)
+        stride = pair(layer.strides)
         text = f"{kind}({layer.filters}, {kh}x{kw}, stride {stride[0] if stride[0] == stride[1] else stride}"
         if layer.padding != "same":
             text += f", padding '{layer.padding}'"
@@ -244,7 +227,7 @@ def _describe_layer(layer):
 
 def describe_layers(model):
     """A one-line summary of a model's layers, e.g. 'Dense(256) -> LeakyReLU(0.3) -> Dense(1)'."""
-    return " -> ".join(_describe_layer(layer) for layer in _all_layers(model)) or "(no layers)"
+    return " -> ".join(_describe_layer(layer) for layer in all_layers(model)) or "(no layers)"
 
 
 def _layers_text(model):
@@ -252,23 +235,17 @@ def _layers_text(model):
 
 
 def _check_no_resampling_layers(check, name, model):
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         kind = type(layer).__name__
         if "Pool" in kind:
-            fail(
-                check,
-                f"your {name} has a {kind} layer.",
-                "DCGANs learn their own downsampling: use strided convolutions (Conv2D(..., strides=2, "
-                "padding='same')) and no pooling layers." + _layers_text(model),
-            )
+            fail(check, f"your {name} has a {kind} layer.",
+                 "DCGANs learn their own downsampling: use strided convolutions (Conv2D(..., strides=2, "
+                 "padding='same')) and no pooling layers." + _layers_text(model))
         if "UpSampling" in kind:
-            fail(
-                check,
-                f"your {name} has an {kind} layer.",
-                "the DCGAN generator learns its upsampling: use transposed convolutions "
-                "(Conv2DTranspose(..., strides=2, padding='same')) instead of UpSampling2D + Conv2D."
-                + _layers_text(model),
-            )
+            fail(check, f"your {name} has an {kind} layer.",
+                 "the DCGAN generator learns its upsampling: use transposed convolutions "
+                 "(Conv2DTranspose(..., strides=2, padding='same')) instead of UpSampling2D + Conv2D."
+                 + _layers_text(model))
 
 
 def _check_output_shape(check, name, model, ref, output):
@@ -308,12 +285,12 @@ def _output_shape_hint(ref, actual, model):
 
 
 def _conv_signature(layer):
-    return (type(layer).__name__, layer.filters, _pair(layer.kernel_size), _pair(layer.strides), layer.padding)
+    return (type(layer).__name__, layer.filters, pair(layer.kernel_size), pair(layer.strides), layer.padding)
 
 
 def check_conv_layers(check, name, model, ref):
     """The convolutions' kinds, filters, kernels, strides and padding, in order."""
-    convs = [layer for layer in _all_layers(model) if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose))]
+    convs = [layer for layer in all_layers(model) if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose))]
     expected = [(kind, filters, (k, k), (s, s), "same") for kind, filters, k, s in ref.convs]
     if len(convs) != len(expected):
         fail(check, f"your {name} has {len(convs)} convolution layers, expected {len(expected)} "
@@ -339,7 +316,7 @@ def check_conv_layers(check, name, model, ref):
 
 
 def _check_batch_norms(check, name, model, ref):
-    count = sum(isinstance(layer, layers.BatchNormalization) for layer in _all_layers(model))
+    count = sum(isinstance(layer, layers.BatchNormalization) for layer in all_layers(model))
     if count == ref.batch_norms:
         return
     if ref.batch_norms == 0:
@@ -361,7 +338,7 @@ def _chain(kernels):
 
 
 def _dense_hints(model, ref):
-    kernels = [tuple(layer.kernel.shape) for layer in _all_layers(model) if isinstance(layer, layers.Dense)]
+    kernels = [tuple(layer.kernel.shape) for layer in all_layers(model) if isinstance(layer, layers.Dense)]
     expected = ref.dense_kernels
     if len(kernels) < len(expected):
         return [f"missing a layer: your Dense layers go {_chain(kernels)}, expected {_chain(expected)}."]
@@ -382,15 +359,15 @@ def _check_weights(check, name, model, ref):
     if shapes == values.weight_shapes(ref.plan) and model.count_params() == ref.params:
         return
     hints = _dense_hints(model, ref)
-    all_layers = list(_all_layers(model))
-    without_bias = [type(layer).__name__ for layer in all_layers
+    model_layers = list(all_layers(model))
+    without_bias = [type(layer).__name__ for layer in model_layers
                     if isinstance(layer, (layers.Dense, layers.Conv2D, layers.Conv2DTranspose)) and not layer.use_bias]
     if without_bias:
         hints.append(f"{', '.join(dict.fromkeys(without_bias))} without bias (use_bias=False): keep the biases"
                      + ("; a bias just before batch norm is redundant, but the course's table counts it."
                         if ref.batch_norms else "."))
     expected_classes = ref.layer_classes
-    other = [type(layer).__name__ for layer in all_layers if layer.weights and type(layer).__name__ not in expected_classes]
+    other = [type(layer).__name__ for layer in model_layers if layer.weights and type(layer).__name__ not in expected_classes]
     if other:
         hints.append(f"layers with weights other than {' and '.join(expected_classes)} "
                      f"({', '.join(dict.fromkeys(other))}): the course's {name} has none.")
@@ -442,17 +419,9 @@ def check_noise_dim(check, builder, ref):
     first_kernel = next((tuple(w.shape) for w in model.weights if len(w.shape) == 2), None)
     wanted = (small, ref.dense_kernels[0][1])
     if first_kernel != wanted:
-        fail(
-            check,
-            f"{name} has a first layer of shape {first_kernel}, expected {wanted}.",
-            "use noise_dim as the input size (keras.Input(shape=(noise_dim,))).",
-        )
+        fail(check, f"{name} has a first layer of shape {first_kernel}, expected {wanted}.",
+             "use noise_dim as the input size (keras.Input(shape=(noise_dim,))).")
     tensor_values(check, name, run_model(check, name, model, noise), (2, *ref.output_shape))
-
-
-# ---------------------------------------------------------------------------
-# Explaining wrong outputs: the plan, run with other activations
-# ---------------------------------------------------------------------------
 
 
 def _linear(steps, weights, h):
@@ -461,14 +430,13 @@ def _linear(steps, weights, h):
         kind = step[0]
         if kind in _WEIGHTS_PER_STEP:
             taken = [next(weights).astype(np.float64) for _ in range(_WEIGHTS_PER_STEP[kind])]
-        if kind == "dense":
+        if kind in ("dense", "conv", "deconv"):
             kernel, bias = taken
+        if kind == "dense":
             h = tf.matmul(h, kernel) + bias
         elif kind == "conv":
-            kernel, bias = taken
             h = tf.nn.conv2d(h, kernel, strides=step[4], padding="SAME") + bias
         elif kind == "deconv":
-            kernel, bias = taken
             stride = step[4]
             shape = [h.shape[0], h.shape[1] * stride, h.shape[2] * stride, kernel.shape[2]]
             h = tf.nn.conv2d_transpose(h, kernel, shape, strides=stride, padding="SAME") + bias
@@ -553,11 +521,6 @@ def _value_hint(ref, weights, outputs):
     if ref.role == "generator" and np.max(np.abs(outputs)) > 1.0:
         return "outputs outside [-1, 1]: forgot the tanh on the last layer?"
     return None
-
-
-# ---------------------------------------------------------------------------
-# The references and the checks
-# ---------------------------------------------------------------------------
 
 # Activations to try, the right one first.
 _MLP_HIDDEN_D = ["leaky ReLU (slope 0.01)", "leaky ReLU (slope 0.3)", "leaky ReLU (slope 0.2)", "ReLU", "no activation", "tanh", "sigmoid"]

@@ -21,22 +21,8 @@ import tensorflow as tf
 
 from gan_helpers import losses
 from gan_helpers.checks import values
-from gan_helpers.checks.engine import (
-    MISTAKE_MATCH_TOLERANCE,
-    STUB_HINT,
-    accepts,
-    call_student,
-    expected_values,
-    fail,
-    passed,
-    scaled_error,
-    student_error,
-)
-
-# ---------------------------------------------------------------------------
-# get_solvers
-# ---------------------------------------------------------------------------
-
+from gan_helpers.checks.engine import (MISTAKE_MATCH_TOLERANCE, STUB_HINT, accepts, call_student,
+                                       expected_values, fail, passed, scaled_error, student_error)
 LEARNING_RATE, BETA_1 = 1e-3, 0.5
 # What the check passes to see that the arguments are used: values no default has.
 OTHER_LEARNING_RATE, OTHER_BETA_1 = 2e-4, 0.3
@@ -121,6 +107,16 @@ def _check_adam(check, call, name, solver, learning_rate, beta_1):
                  "set only learning_rate and beta_1; the course keeps Adam's other settings at their defaults.")
 
 
+def _check_solvers(check, get_solvers, **arguments):
+    """Call ``get_solvers(**arguments)``; check that it returns two Adams set as the arguments ask; return them."""
+    call = f"get_solvers({', '.join(f'{name}={value:g}' for name, value in arguments.items())})"
+    solvers = _solver_pair(check, call, call_student(check, "get_solvers", get_solvers, **arguments))
+    for name, solver in zip(("D_solver", "G_solver"), solvers):
+        _check_adam(check, call, name, solver, arguments.get("learning_rate", LEARNING_RATE),
+                    arguments.get("beta1", BETA_1))
+    return solvers
+
+
 def test_get_solvers(get_solvers):
     """Check ``get_solvers(learning_rate=1e-3, beta1=0.5)``: two separate Adam optimizers, ``(D_solver, G_solver)``.
 
@@ -132,36 +128,19 @@ def test_get_solvers(get_solvers):
     if isinstance(get_solvers, (keras.optimizers.Optimizer, tuple, list)):
         fail(check, "got optimizers, expected the function that makes them.",
              "pass the function itself: test_get_solvers(get_solvers), not test_get_solvers(get_solvers()).")
-    call = "get_solvers()"
-    solvers = _solver_pair(check, call, call_student(check, "get_solvers", get_solvers))
-    for name, solver in zip(("D_solver", "G_solver"), solvers):
-        _check_adam(check, call, name, solver, LEARNING_RATE, BETA_1)
-    again = _solver_pair(check, call, call_student(check, "get_solvers", get_solvers))
+    solvers = _check_solvers(check, get_solvers)
+    again = _solver_pair(check, "get_solvers()", call_student(check, "get_solvers", get_solvers))
     if any(new is old for new in again for old in solvers):
         fail(check, "two calls of get_solvers() returned the same optimizer objects.",
              "create the optimizers inside the function, so that each call makes new ones: a new GAN must not "
              "start from the state (step count, running averages) of an optimizer that trained another.")
     checked = []
-    if accepts(get_solvers, "learning_rate"):
-        call = f"get_solvers(learning_rate={OTHER_LEARNING_RATE:g})"
-        solvers = _solver_pair(check, call, call_student(check, "get_solvers", get_solvers,
-                                                        learning_rate=OTHER_LEARNING_RATE))
-        for name, solver in zip(("D_solver", "G_solver"), solvers):
-            _check_adam(check, call, name, solver, OTHER_LEARNING_RATE, BETA_1)
-        checked.append("learning_rate")
-    if accepts(get_solvers, "beta1"):
-        call = f"get_solvers(beta1={OTHER_BETA_1:g})"
-        solvers = _solver_pair(check, call, call_student(check, "get_solvers", get_solvers, beta1=OTHER_BETA_1))
-        for name, solver in zip(("D_solver", "G_solver"), solvers):
-            _check_adam(check, call, name, solver, LEARNING_RATE, OTHER_BETA_1)
-        checked.append("beta1")
+    for argument, value in (("learning_rate", OTHER_LEARNING_RATE), ("beta1", OTHER_BETA_1)):
+        if accepts(get_solvers, argument):
+            _check_solvers(check, get_solvers, **{argument: value})
+            checked.append(argument)
     arguments = f"; {' and '.join(checked)} used" if checked else ""
     print(f"{check} passed (two Adam optimizers, learning rate {LEARNING_RATE:g}, beta_1 {BETA_1:g}{arguments})")
-
-
-# ---------------------------------------------------------------------------
-# train_step: the reference and its known mistakes
-# ---------------------------------------------------------------------------
 
 
 def _saturating_generator_loss(logits_fake):
@@ -277,11 +256,6 @@ def _mistakes():
         mistakes.append((_training_hint("G step", flags), {"g_step_training": flags}))
     return mistakes
 
-
-# ---------------------------------------------------------------------------
-# train_step: running it and comparing
-# ---------------------------------------------------------------------------
-
 # On losses and updates (relative, floored at 1% of the largest entry). An update is the
 # difference of two float32 weights, exact to about 6e-5 of the largest update here;
 # the nearest known mistake is more than 2e-2 away.
@@ -359,20 +333,16 @@ def _returned_losses(check, output):
     return _scalar(check, "d_loss", output[0]), _scalar(check, "g_loss", output[1])
 
 
-def _error_hint(error, D_solver, G_solver):
+def _error_hint(error, D_solver):
     """What an exception of the learner's step most likely means."""
     message = str(error)
-    if "Unknown variable" in message:
-        if "generator/" in message:
-            return ("D_solver was handed G's weights. Each optimizer updates its own network: D_solver applies "
-                    "the gradient of d_loss to D.trainable_variables, G_solver that of g_loss to "
-                    "G.trainable_variables. Are the two optimizers swapped, or does the D step update G's weights "
-                    "too (a gradient with respect to D.trainable_variables + G.trainable_variables)?")
-        if "discriminator/" in message:
-            return ("G_solver was handed D's weights. Each optimizer updates its own network: G_solver applies "
-                    "the gradient of g_loss to G.trainable_variables only, D_solver that of d_loss to "
-                    "D.trainable_variables. Are the two optimizers swapped, or does the G step update D's weights "
-                    "too?")
+    if "Unknown variable" in message and ("generator/" in message or "discriminator/" in message):
+        mine, other = ("D", "G") if "generator/" in message else ("G", "D")
+        return (f"{mine}_solver was handed {other}'s weights. Each optimizer updates its own network: {mine}_solver "
+                f"applies the gradient of {mine.lower()}_loss to {mine}.trainable_variables only, {other}_solver "
+                f"that of {other.lower()}_loss to {other}.trainable_variables. Are the two optimizers swapped, or "
+                f"does the {mine} step update {other}'s weights too (a gradient with respect to "
+                f"{mine}.trainable_variables + {other}.trainable_variables)?")
     if "No gradients provided" in message:
         if int(D_solver.iterations.numpy()) == 0:
             return ("the gradient of the D step's loss with respect to D's weights is missing: compute d_loss inside "
@@ -408,7 +378,7 @@ def _run_student(check, train_step):
         except NotImplementedError as error:
             raise AssertionError(f"{check} failed: train_step is {STUB_HINT}") from error
         except Exception as error:
-            hint = _error_hint(error, D_solver, G_solver)
+            hint = _error_hint(error, D_solver)
             raise student_error(check, "your train_step raised", _shortened(error), hint) from error
     d_loss, g_loss = _returned_losses(check, output)
     for name, solver in (("D_solver", D_solver), ("G_solver", G_solver)):
@@ -437,9 +407,8 @@ def _mistake_outcomes():
     """(hint, outcome) of every known mistake, each run from the small models' fixed weights (computed once)."""
     results = []
     inputs = _inputs()
-    D, G, _, _ = values.train_step_models()
+    (D, G, _, _), before = _fresh()
     start = D.get_weights(), G.get_weights()
-    before = values.flat_weights(D.trainable_variables), values.flat_weights(G.trainable_variables)
     with values.full_float32_matmuls():
         for hint, keywords in _mistakes():
             D.set_weights(start[0])
@@ -482,8 +451,7 @@ def _describe(stage, outcome, expected, error):
     if stage.endswith("loss"):
         return (f"{_STAGE_TEXT[stage]} is {outcome[stage]:.6g}, expected {float(expected[stage]):.6g} "
                 f"(relative error {error:.1e}).")
-    changed = np.any(outcome[stage] != 0)
-    if not changed:
+    if not np.any(outcome[stage] != 0):
         return f"{_STAGE_TEXT[stage]} are unchanged: the step did not update them."
     return f"{_STAGE_TEXT[stage]} are wrong (max relative error of the update {error:.1e})."
 
@@ -517,11 +485,6 @@ def test_train_step(train_step):
         fail(check, problem, _diagnose(check, train_step, outcome, expected, wrong))
     passed(check, max(errors.values()))
 
-
-
-# ---------------------------------------------------------------------------
-# Notebook 13: the exponential moving average of weights
-# ---------------------------------------------------------------------------
 
 _EMA_RULE = "average <- decay * average + (1 - decay) * weights"
 
@@ -557,11 +520,8 @@ def _ema_fails(check, got, want, mistakes, when):
     errors = [scaled_error(g, w) for g, w in zip(got, want)]
     if max(errors) <= 1e-5:
         return max(errors)
-    hint = None
-    for text, values_ in mistakes:
-        if all(scaled_error(g, v) < MISTAKE_MATCH_TOLERANCE for g, v in zip(got, values_)):
-            hint = text
-            break
+    hint = next((text for text, wrong in mistakes
+                 if all(scaled_error(g, w) < MISTAKE_MATCH_TOLERANCE for g, w in zip(got, wrong))), None)
     index = int(np.argmax(errors))
     fail(check, f"{when}, average {index} (of shape {tuple(np.shape(want[index]))}) is "
                 f"{np.round(np.ravel(got[index])[:3], 5).tolist()}..., expected "

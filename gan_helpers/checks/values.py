@@ -32,10 +32,6 @@ WEIGHTS_SEED = 231
 # Seed of the fixed inputs.
 INPUTS_SEED = 2014
 
-# ---------------------------------------------------------------------------
-# The reference architectures, as plans
-# ---------------------------------------------------------------------------
-#
 # A plan lists a model's steps in the order of ``model.weights``:
 #   ("dense", units_in, units_out)                          Dense
 #   ("conv", kernel, channels_in, channels_out, stride)     Conv2D, padding "same"
@@ -163,11 +159,6 @@ def full_float32_matmuls():
         tf.config.experimental.enable_tensor_float_32_execution(was_enabled)
 
 
-# ---------------------------------------------------------------------------
-# Fixed inputs
-# ---------------------------------------------------------------------------
-
-
 def _inputs():
     """The fixed inputs of every check, float32, from one seeded generator."""
     rng = np.random.default_rng(INPUTS_SEED)
@@ -268,10 +259,6 @@ def dc_discriminator_input(values):
     return values["discriminator_x"].reshape((-1, 28, 28, 1))
 
 
-# ---------------------------------------------------------------------------
-# The training step's small models (test_train_step)
-# ---------------------------------------------------------------------------
-#
 # test_train_step runs a learner's train step once on tiny MLPs, each with a batch
 # norm layer (so that a call without training=True changes the losses), from fixed
 # weights, on a fixed batch and fixed noise, with two plain SGD optimizers of
@@ -369,11 +356,6 @@ def _train_step_expected():
     return values
 
 
-
-# ---------------------------------------------------------------------------
-# Notebook 13: the hinge losses and the moving average of weights
-# ---------------------------------------------------------------------------
-
 # Scores on both sides of both margins (+1 for real images, -1 for generated ones), none on them,
 # so that a missing max(0, .), a margin of 0 or swapped signs each give another value.
 HINGE_SCORES_REAL = [2.3, 1.4, 0.9, 0.2, -0.3, -1.2, 0.6, 1.8, -0.7, 0.05, 1.1, 0.4]
@@ -412,11 +394,6 @@ def _stabilising_values():
     return values
 
 
-# ---------------------------------------------------------------------------
-# Expected values
-# ---------------------------------------------------------------------------
-
-
 def _model_output(model, plan, x):
     model.set_weights(fixed_weights(plan))
     return model(tf.constant(x), training=False).numpy()
@@ -430,13 +407,11 @@ def _model_outputs(values):
         return {
             "discriminator_out": _model_output(models.discriminator(), DISCRIMINATOR_PLAN, values["discriminator_x"]),
             "generator_out": _model_output(models.generator(), generator_plan(), values["generator_z"]),
-            "dc_discriminator_out": _model_output(
-                models.dc_discriminator(), DC_DISCRIMINATOR_PLAN, dc_discriminator_input(values)
-            ),
+            "dc_discriminator_out": _model_output(models.dc_discriminator(), DC_DISCRIMINATOR_PLAN,
+                                                  dc_discriminator_input(values)),
             "dc_generator_out": _model_output(models.dc_generator(), dc_generator_plan(), values["generator_z"]),
-            "dog_discriminator_out": _model_output(
-                models.dog_discriminator(), dog_discriminator_plan(), dogs["dog_discriminator_x"]
-            ),
+            "dog_discriminator_out": _model_output(models.dog_discriminator(), dog_discriminator_plan(),
+                                                   dogs["dog_discriminator_x"]),
             "dog_generator_out": np.ascontiguousarray(dog_images[:, ::DOG_STRIDE, ::DOG_STRIDE, :]),
         }
 
