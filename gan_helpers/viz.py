@@ -48,12 +48,10 @@ def _image_batch(images):
                 f"Expected {ACCEPTED_SHAPES}."
             )
         return array.reshape(shape[0], side, side)
-    if array.ndim == 3:
+    if array.ndim == 3 or (array.ndim == 4 and shape[-1] == 3):
         return array
     if array.ndim == 4 and shape[-1] == 1:
         return array[..., 0]
-    if array.ndim == 4 and shape[-1] == 3:
-        return array
     hint = ""
     if array.ndim == 4 and shape[1] in (1, 3):
         hint = " This looks channels-first: transpose it to (N, H, W, C) with np.transpose(images, (0, 2, 3, 1))."
@@ -176,7 +174,8 @@ def _output_path(path, suffix):
     return path
 
 
-def _pil_image(grid, scale):
+def grid_picture(grid, scale=1):
+    """A uint8 grid (H, W) or (H, W, 3) as a PIL image, every pixel enlarged to a ``scale`` x ``scale`` block."""
     picture = Image.fromarray(grid)
     if scale != 1:
         picture = picture.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)
@@ -192,7 +191,7 @@ def save_image_grid(images, path, *, value_range=None, ncols=None, padding=2, sc
     """
     path = _output_path(path, ".png")
     grid = image_grid(images, value_range=value_range, ncols=ncols, padding=padding)
-    _pil_image(grid, int(scale)).save(path, format="PNG")
+    grid_picture(grid, int(scale)).save(path, format="PNG")
     return path
 
 
@@ -300,7 +299,7 @@ def make_gif(frames, path, *, duration_ms=250, loop=0, value_range=None, scale=1
     if any(grid.ndim == 3 for grid in grids):
         grids = [np.repeat(grid[..., None], 3, axis=-1) if grid.ndim == 2 else grid for grid in grids]
     path = _output_path(path, ".gif")
-    pictures = [_pil_image(grid, int(scale)) for grid in grids]
+    pictures = [grid_picture(grid, int(scale)) for grid in grids]
     pictures[0].save(
         path, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=loop
     )

@@ -82,15 +82,19 @@ class FolderReport:
     def num_skipped(self):
         return sum(self.skipped.values())
 
+    @property
+    def skipped_text(self):
+        """'2 corrupt, 1 empty: a.jpg, b/c.png, ...': the reasons, and the first files skipped."""
+        reasons = ", ".join(f"{count} {why}" for why, count in self.skipped.items() if count)
+        more = ", ..." if self.num_skipped > len(self.skipped_examples) else ""
+        return f"{reasons}: {', '.join(self.skipped_examples)}{more}"
+
     def __str__(self):
         kind = "RGB" if self.channels == 3 else "greyscale" + (" (every picture is grey)" if self.grey else "")
         text = (f"{self.images} images from {self.folder}, resized to {self.image_size}x{self.image_size} {kind} "
                 f"({self.seconds:.1f} s)")
         if self.num_skipped:
-            reasons = ", ".join(f"{count} {why}" for why, count in self.skipped.items() if count)
-            examples = ", ".join(self.skipped_examples)
-            more = ", ..." if self.num_skipped > len(self.skipped_examples) else ""
-            text += f"; skipped {self.num_skipped} unreadable file{'s' * (self.num_skipped != 1)} ({reasons}: {examples}{more})"
+            text += f"; skipped {self.num_skipped} unreadable file{'s' * (self.num_skipped != 1)} ({self.skipped_text})"
         return text + "."
 
 
@@ -310,9 +314,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
     report.seconds = time.perf_counter() - started
     if report.images == 0:
         raise CorruptDatasetError(
-            f"None of the {report.files} image files in {folder} could be read "
-            f"({', '.join(f'{n} {why}' for why, n in report.skipped.items() if n)}: "
-            f"{', '.join(report.skipped_examples)}{', ...' if report.files > EXAMPLES_KEPT else ''}). "
+            f"None of the {report.files} image files in {folder} could be read ({report.skipped_text}). "
             "Check that they are pictures that open in an image viewer."
         )
     report.channels = channels or (1 if report.grey else 3)
