@@ -135,11 +135,11 @@ def grid_png(images, *, ncols=None, width=GRID_DISPLAY_WIDTH):
     return buffer.getvalue()
 
 
-def losses_png(d_loss, g_loss, *, size=(5.0, 2.8), dpi=80):
-    """The loss curves (``viz.plot_losses``) as PNG bytes, drawn off-screen (no pyplot state)."""
+def losses_png(d_loss, g_loss):
+    """The loss curves (``viz.plot_losses``) as PNG bytes, 400 x 224 px, drawn off-screen (no pyplot state)."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size, dpi=dpi)
+    figure = Figure(figsize=(5.0, 2.8), dpi=80)
     ax = figure.add_subplot()
     viz.plot_losses({"d_loss": list(d_loss), "g_loss": list(g_loss)}, ax=ax)
     figure.tight_layout()
@@ -276,8 +276,6 @@ class LiveTraining(GanCallback):
         self.run = None
         self.browser = None
 
-    # building ---------------------------------------------------------------------
-
     def _build(self, run):
         import ipywidgets as w
 
@@ -300,8 +298,6 @@ class LiveTraining(GanCallback):
         ])
         self.widget.add_class("gan-live-training")
 
-    # updating ---------------------------------------------------------------------
-
     def _set_progress(self, step=None, epochs_done=None):
         """Move the bar: by steps (this call's), or by epochs done while the length is unknown."""
         if self._by_epochs:
@@ -322,8 +318,6 @@ class LiveTraining(GanCallback):
         self._last_plot = now
         self.losses.value = losses_png(history.d_loss, history.g_loss)
         self.losses_label.value = f"<b>Losses</b> ({len(history.d_loss)} steps)"
-
-    # the callback -----------------------------------------------------------------
 
     def on_train_begin(self, run):
         self.run = run

@@ -532,7 +532,6 @@ def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE
     images = standin_images("the Stanford Dogs photos", reason, count=standin_count, image_size=image_size)
     report = DogsReport(
         source="synthetic blobs from gan_helpers.data.make_standin_dogs",
-        photos=0,
         crops=len(images),
         image_size=image_size,
         seconds=time.perf_counter() - started,
