@@ -227,9 +227,10 @@ def classify(images, batch_size=1000):
     """
     images = as_classifier_input(images)
     model = load_classifier()
-    outputs = [model(images[start : start + batch_size], training=False) for start in range(0, len(images), batch_size)]
-    features = np.concatenate([np.asarray(batch_features) for batch_features, _ in outputs]).astype(np.float64)
-    logits = np.concatenate([np.asarray(batch_logits) for _, batch_logits in outputs]).astype(np.float64)
+    batches = range(0, len(images), batch_size)
+    outputs = [model(images[start : start + batch_size], training=False) for start in batches]
+    features = np.concatenate([np.asarray(some_features) for some_features, _ in outputs]).astype(np.float64)
+    logits = np.concatenate([np.asarray(some_logits) for _, some_logits in outputs]).astype(np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     return features, probabilities
@@ -316,7 +317,7 @@ def _squared_distances(points, others, chunk=2000):
 
 
 def _kth_neighbour_radii(features, k):
-    """Distance from each row of ``features`` to its k-th nearest other row (the k+1 nearest include itself)."""
+    """Distance from each row of ``features`` to its k-th nearest other row (the row itself is its 0th)."""
     blocks = _squared_distances(features, features)
     return np.concatenate([np.sqrt(np.clip(np.partition(d2, k, axis=1)[:, k], 0, None)) for d2 in blocks])
 
@@ -368,12 +369,7 @@ class SampleScores:
 
     def as_logs(self, prefix=""):
         """The scalar scores as a flat dict, e.g. for a training log."""
-        return {
-            f"{prefix}fid": self.fid,
-            f"{prefix}precision": self.precision,
-            f"{prefix}recall": self.recall,
-            f"{prefix}digits_covered": self.digits_covered,
-        }
+        return {f"{prefix}{name}": getattr(self, name) for name in ("fid", "precision", "recall", "digits_covered")}
 
     def __str__(self):
         return (

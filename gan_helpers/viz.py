@@ -119,13 +119,6 @@ def image_grid(images, *, value_range=None, ncols=None, padding=2, pad_value=0.5
     return np.round(grid * 255.0).astype(np.uint8)
 
 
-def _finish_figure(figure):
-    """Show a figure this module made; close it where showing draws nothing."""
-    plt.show()
-    if matplotlib.get_backend().lower() in _OFFSCREEN_BACKENDS:
-        plt.close(figure)
-
-
 def show_images(images, *, title=None, value_range=None, ncols=None, ax=None):
     """Show a batch of images as a square grid (e.g. 16 MNIST digits as 4 x 4).
 
@@ -137,33 +130,34 @@ def show_images(images, *, title=None, value_range=None, ncols=None, ax=None):
     :func:`image_grid` or :func:`save_image_grid`.
     """
     grid = image_grid(images, value_range=value_range, ncols=ncols)
-    own_figure = ax is None
-    if own_figure:
+    figure = None
+    if ax is None:
         inches = min(8.0, max(2.5, grid.shape[1] / 40.0))
         figure, ax = plt.subplots(figsize=(inches, inches * grid.shape[0] / grid.shape[1]))
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    if own_figure:
-        _finish_figure(figure)
+    _save_or_show(figure)
 
 
-def _save_or_show(figure, path):
+def _save_or_show(figure, path=None):
     """Write a figure this module made to ``path`` (PNG) and return the path, or show it.
 
-    ``figure`` is None when the caller drew into an axes it was given: then nothing
-    happens here, the caller's figure is the caller's to show.
+    Shown, it is closed where showing draws nothing (an off-screen backend). ``figure``
+    is None when the caller drew into an axes it was given: that figure is the caller's.
     """
     if figure is None:
         return None
-    if path is not None:
-        path = _output_path(path, ".png")
-        figure.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        return path
-    _finish_figure(figure)
-    return None
+    if path is None:
+        plt.show()
+        if matplotlib.get_backend().lower() in _OFFSCREEN_BACKENDS:
+            plt.close(figure)
+        return None
+    path = _output_path(path, ".png")
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return path
 
 
 def _output_path(path, suffix):
@@ -175,7 +169,7 @@ def _output_path(path, suffix):
 
 
 def grid_picture(grid, scale=1):
-    """A uint8 grid (H, W) or (H, W, 3) as a PIL image, every pixel enlarged to a ``scale`` x ``scale`` block."""
+    """A uint8 grid (H, W) or (H, W, 3) as a PIL image, each pixel made a ``scale`` x ``scale`` block."""
     picture = Image.fromarray(grid)
     if scale != 1:
         picture = picture.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)

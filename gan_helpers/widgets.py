@@ -5,20 +5,18 @@ it out; its ``callbacks`` are added to it):
 
 - in a notebook with a widget front end (JupyterLab, Jupyter Notebook, VS Code,
   Colab), :class:`LiveTraining`: a progress bar, the step, epoch, losses, images per
-  second and time left, the loss curves and the latest grid of samples, all updated
-  in place; when training ends, a slider under the samples browses every grid saved
-  during training;
+  second and time left, the loss curves and the latest grid of samples, updated in
+  place; when training ends, a slider browses every grid saved during training;
 - where no widget front end runs (a notebook executed by nbval or by the grader),
   :class:`TextProgress`, a line of text per report, and each sample grid drawn inline
-  with ``viz.show_images``: no widgets, no errors, no warnings;
+  (``viz.show_images``): no widgets, no errors, no warnings;
 - in plain Python and on the command line, :class:`TextProgress`: on a terminal a bar
   redrawn in place (``keras.utils.Progbar``), elsewhere (a log file, CI) a line per report.
 
 All of them say the same thing at the start and the end (:func:`start_text`,
 :func:`status_parts`, :func:`end_text`).
 
-Tools for after training, each a widget where one can be shown and a static
-picture otherwise:
+Tools for after training, each a widget where one can be shown, else a static picture:
 
 - :func:`browse_samples` ``(history)``: a slider over the grids in ``history.samples``;
 - :func:`latent_walk` ``(G)``: a slider over ``t`` in [0, 1] drawing
@@ -34,6 +32,7 @@ gives plain output, ``1`` gives widgets in any notebook kernel (even one started
 test). ``training`` imports this module only when a call starts, never at import.
 """
 
+import contextlib
 import html
 import io
 import os
@@ -61,21 +60,16 @@ PLOT_INTERVAL_S = 1.0
 def _ipython_shell():
     """The running IPython shell, or None (IPython is not imported just to ask)."""
     ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
     try:
-        return ipython.get_ipython()
+        return None if ipython is None else ipython.get_ipython()
     except Exception:  # an IPython that cannot answer: treat as plain Python
         return None
 
 
 def in_notebook_kernel():
     """True inside a Jupyter kernel (ipykernel's shell, Colab's included)."""
-    shell = _ipython_shell()
-    if shell is None:
-        return False
     zmqshell = sys.modules.get("ipykernel.zmqshell")
-    return zmqshell is not None and isinstance(shell, zmqshell.ZMQInteractiveShell)
+    return zmqshell is not None and isinstance(_ipython_shell(), zmqshell.ZMQInteractiveShell)
 
 
 def _in_colab():
@@ -115,12 +109,10 @@ def _display(widget):
     from IPython.display import display
 
     if _in_colab():
-        try:
+        with contextlib.suppress(Exception):  # an older Colab: its own widget manager is used
             from google.colab import output
 
             output.enable_custom_widget_manager()
-        except Exception:  # an older Colab: its own widget manager is used
-            pass
     display(widget)
 
 
@@ -128,7 +120,7 @@ def _display(widget):
 
 
 def grid_png(images, *, ncols=None, width=GRID_DISPLAY_WIDTH):
-    """A batch of images as one grid (``viz.image_grid``), enlarged by whole pixels to about ``width`` px, as PNG bytes."""
+    """A batch of images as one grid (``viz.image_grid``), enlarged to about ``width`` px, as PNG bytes."""
     grid = viz.image_grid(images, ncols=ncols)
     buffer = io.BytesIO()
     viz.grid_picture(grid, max(1, int(width) // grid.shape[1])).save(buffer, format="PNG")
@@ -136,7 +128,7 @@ def grid_png(images, *, ncols=None, width=GRID_DISPLAY_WIDTH):
 
 
 def losses_png(d_loss, g_loss):
-    """The loss curves (``viz.plot_losses``) as PNG bytes, 400 x 224 px, drawn off-screen (no pyplot state)."""
+    """The loss curves (``viz.plot_losses``) as PNG bytes, 400 x 224 px, drawn off-screen (no pyplot)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(5.0, 2.8), dpi=80)
@@ -313,7 +305,8 @@ class LiveTraining(GanCallback):
 
     def _plot(self, force=False):
         history, now = self.run.history, time.monotonic()
-        if not (history.d_loss or history.g_loss) or (not force and now - self._last_plot < self.plot_interval_s):
+        too_soon = not force and now - self._last_plot < self.plot_interval_s
+        if too_soon or not (history.d_loss or history.g_loss):
             return
         self._last_plot = now
         self.losses.value = losses_png(history.d_loss, history.g_loss)
@@ -416,7 +409,8 @@ def _grid_slider(entries, image, label):
         image.value = grid_png(images)
         label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {len(entries)})"
 
-    slider = w.IntSlider(value=len(entries) - 1, min=0, max=len(entries) - 1, description="grid", readout=False)
+    last = len(entries) - 1
+    slider = w.IntSlider(value=last, min=0, max=last, description="grid", readout=False)
     slider.observe(show, names="value")
     show({"new": slider.value})
     return slider

@@ -41,7 +41,8 @@ from typing import NamedTuple
 import numpy as np
 
 from gan_helpers import settings
-from gan_helpers.data.folder import is_hidden, is_image_name, print_progress, read_crops, visible_files
+from gan_helpers.data.folder import (PreparedImages, is_hidden, is_image_name, print_progress, read_crops,
+                                     visible_files)
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 from gan_helpers.data.standin import standin_images
 
@@ -204,7 +205,8 @@ def _layout_name(images):
     name = images.name.lower()
     if name.startswith("all-dogs"):
         return "Kaggle Generative Dog Images"
-    return {"images.tar": "Stanford Dogs archives", "images": "Stanford Dogs folders"}.get(name, "archive of images")
+    stanford = {"images.tar": "Stanford Dogs archives", "images": "Stanford Dogs folders"}
+    return stanford.get(name, "archive of images")
 
 
 def _detect(root):
@@ -301,8 +303,8 @@ def download_dogs(folder=None, verbose=True):
 
 def _parse_boxes(raw):
     """Pascal-VOC XML -> list of (xmin, ymin, xmax, ymax) in 1-based inclusive pixels."""
-    corners = ("xmin", "ymin", "xmax", "ymax")
-    return [tuple(float(box.findtext(key)) for key in corners) for box in ElementTree.fromstring(raw).iter("bndbox")]
+    boxes = ElementTree.fromstring(raw).iter("bndbox")
+    return [tuple(float(box.findtext(key)) for key in ("xmin", "ymin", "xmax", "ymax")) for box in boxes]
 
 
 def _read_boxes(annotations):
@@ -372,13 +374,6 @@ class DogsReport:
         )
 
 
-class LoadedDogs(NamedTuple):
-    """The prepared set: ``images`` (N, S, S, 3) uint8 (read-only), and its ``report``."""
-
-    images: np.ndarray
-    report: DogsReport
-
-
 def _cache_key(source, image_size, limit):
     """A hash of everything the prepared array depends on, read without decoding a photo."""
     listing = {"version": PREPARATION_VERSION, "size": image_size, "min_side": MIN_SIDE, "limit": limit}
@@ -403,7 +398,7 @@ def _read_cache(cache_file, image_size):
     if images.dtype != np.uint8 or images.shape[1:] != (image_size, image_size, 3) or len(images) != report.crops:
         return None
     report.from_cache, report.seconds, report.image_size = True, time.perf_counter() - started, image_size
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
 def _prepare(source, cache_file, image_size, limit, verbose):
@@ -482,7 +477,7 @@ def _finish_cache(out, partial, cache_file, count):
 
 
 def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, download=False, verbose=True):
-    """The dogs, cropped to their boxes: ``LoadedDogs(images, report)``.
+    """The dogs, cropped to their boxes: ``PreparedImages(images, report)``.
 
     ``images`` has shape (N, image_size, image_size, 3), uint8 0..255, read-only
     (memory-mapped from the cache). The first call prepares the set (about a
@@ -515,7 +510,7 @@ def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, d
     images = np.load(cache_file, mmap_mode="r", allow_pickle=False)
     if verbose:
         print(report)
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
 def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE, **kwargs):
@@ -537,7 +532,7 @@ def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE
         seconds=time.perf_counter() - started,
         standin=True,
     )
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
 # ------------------- the tf.data pipeline, with augmentation done per batch in the graph
