@@ -200,8 +200,7 @@ def _history_losses(history):
             "plot_losses needs the history run_a_gan returns, or a dict with 'd_loss' and "
             f"'g_loss' lists; got {type(history).__name__}."
         ) from None
-    d_loss = np.asarray(d_loss, dtype=np.float64).ravel()
-    g_loss = np.asarray(g_loss, dtype=np.float64).ravel()
+    d_loss, g_loss = (np.asarray(losses, dtype=np.float64).ravel() for losses in (d_loss, g_loss))
     if d_loss.size == 0 and g_loss.size == 0:
         raise ValueError("The history holds no losses yet: train for at least one step first.")
     return d_loss, g_loss

@@ -135,10 +135,8 @@ def load_cifar10(path=None, download=False):
         source = KERAS_CACHE_CIFAR
     raws = _read_batches_from_folder(source) if source.is_dir() else _read_batches_from_archive(source)
     train = [_parse_batch(*raws[name]) for name in TRAIN_BATCHES]
-    test = _parse_batch(*raws[TEST_BATCH])
-    x_train = np.concatenate([images for images, _ in train])
-    y_train = np.concatenate([labels for _, labels in train])
-    return (x_train, y_train), test
+    x_train, y_train = (np.concatenate(arrays) for arrays in zip(*train))
+    return (x_train, y_train), _parse_batch(*raws[TEST_BATCH])
 
 
 def class_index(label):
