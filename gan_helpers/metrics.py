@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from gan_helpers import settings
-from gan_helpers.data import load_mnist
+from gan_helpers.data import load_mnist, load_mnist_split
 from gan_helpers.ops import sample_noise, scale_pixels
 from gan_helpers.training import GanCallback
 
@@ -227,25 +227,18 @@ def classify(images, batch_size=1000):
     """
     images = as_classifier_input(images)
     model = load_classifier()
-    features, logits = [], []
-    for start in range(0, len(images), batch_size):
-        f, l = model(images[start : start + batch_size], training=False)
-        features.append(np.asarray(f))
-        logits.append(np.asarray(l))
-    logits = np.concatenate(logits).astype(np.float64)
+    batches = range(0, len(images), batch_size)
+    outputs = [model(images[start : start + batch_size], training=False) for start in batches]
+    features = np.concatenate([np.asarray(some_features) for some_features, _ in outputs]).astype(np.float64)
+    logits = np.concatenate([np.asarray(some_logits) for _, some_logits in outputs]).astype(np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    return np.concatenate(features).astype(np.float64), probabilities
-
-
-def _mnist_split(split):
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    return (x_train, y_train) if split == "train" else (x_test, y_test)
+    return features, probabilities
 
 
 @functools.lru_cache(maxsize=4)
 def _mnist_features(split):
-    images, labels = _mnist_split(split)
+    images, labels = load_mnist_split(split)
     features, probabilities = classify(scale_pixels(images))
     for array in (features, probabilities):
         array.setflags(write=False)
@@ -259,8 +252,6 @@ def mnist_features(split="test", limit=None):
         features (N, 128) float64, read-only; N = 10000 for 'test', 60000 for 'train',
         or ``limit``.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
     features = _mnist_features(split)[0]
     return features if limit is None else features[:limit]
 
@@ -317,26 +308,23 @@ def class_coverage(probabilities, min_share=MIN_CLASS_SHARE):
     return shares, int(np.sum(shares >= min_share))
 
 
-def _kth_neighbour_radii(features, k, chunk=2000):
-    """Distance from each row of ``features`` to its k-th nearest other row."""
-    squared_norms = np.sum(features**2, axis=1)
-    radii = np.empty(len(features))
-    for start in range(0, len(features), chunk):
-        rows = features[start : start + chunk]
-        d2 = squared_norms[start : start + chunk, None] - 2 * rows @ features.T + squared_norms[None, :]
-        # the k+1 smallest include the point itself at distance 0
-        radii[start : start + chunk] = np.sqrt(np.clip(np.partition(d2, k, axis=1)[:, k], 0, None))
-    return radii
-
-
-def _share_inside_balls(points, centres, radii, chunk=2000):
-    """Share of ``points`` that lie within radius[j] of some centre j."""
-    centre_norms = np.sum(centres**2, axis=1)
-    inside = 0
+def _squared_distances(points, others, chunk=2000):
+    """Squared Euclidean distances of ``points`` (N, D) to ``others`` (M, D), in blocks of (chunk, M)."""
+    other_norms = np.sum(others**2, axis=1)
     for start in range(0, len(points), chunk):
         rows = points[start : start + chunk]
-        d2 = np.sum(rows**2, axis=1)[:, None] - 2 * rows @ centres.T + centre_norms[None, :]
-        inside += int(np.sum(np.any(d2 <= radii[None, :] ** 2, axis=1)))
+        yield np.sum(rows**2, axis=1)[:, None] - 2 * rows @ others.T + other_norms[None, :]
+
+
+def _kth_neighbour_radii(features, k):
+    """Distance from each row of ``features`` to its k-th nearest other row (the row itself is its 0th)."""
+    blocks = _squared_distances(features, features)
+    return np.concatenate([np.sqrt(np.clip(np.partition(d2, k, axis=1)[:, k], 0, None)) for d2 in blocks])
+
+
+def _share_inside_balls(points, centres, radii):
+    """Share of ``points`` that lie within radius[j] of some centre j."""
+    inside = sum(int(np.sum(np.any(d2 <= radii**2, axis=1))) for d2 in _squared_distances(points, centres))
     return inside / len(points)
 
 
@@ -381,12 +369,7 @@ class SampleScores:
 
     def as_logs(self, prefix=""):
         """The scalar scores as a flat dict, e.g. for a training log."""
-        return {
-            f"{prefix}fid": self.fid,
-            f"{prefix}precision": self.precision,
-            f"{prefix}recall": self.recall,
-            f"{prefix}digits_covered": self.digits_covered,
-        }
+        return {f"{prefix}{name}": getattr(self, name) for name in ("fid", "precision", "recall", "digits_covered")}
 
     def __str__(self):
         return (
@@ -634,10 +617,10 @@ class Neighbours:
 @functools.lru_cache(maxsize=4)
 def _pool_vectors(space, split, size):
     """The first ``size`` images of a split as float32 vectors (pixels or features), and their squared norms."""
-    images = _mnist_split(split)[0][:size]
+    images = load_mnist_split(split)[0][:size]
     if space == "pixels":
         vectors = scale_pixels(images.reshape(len(images), -1))
-    elif size == len(_mnist_split(split)[0]):
+    elif size == len(load_mnist_split(split)[0]):
         vectors = mnist_features(split).astype(np.float32)
     else:
         vectors = classify(scale_pixels(images))[0].astype(np.float32)
@@ -668,9 +651,7 @@ def nearest_neighbours(images, k=3, space="pixels", split="train", limit=None, c
     """
     if space not in ("pixels", "features"):
         raise ValueError(f"space must be 'pixels' or 'features', not {space!r}.")
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
-    pool_images, pool_labels = _mnist_split(split)
+    pool_images, pool_labels = load_mnist_split(split)
     size = len(pool_images) if limit is None else int(limit)
     size = min(settings.quick_limit(size, most=settings.QUICK_MAX_NEIGHBOUR_POOL), len(pool_images))
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= size:

@@ -48,12 +48,10 @@ def _image_batch(images):
                 f"Expected {ACCEPTED_SHAPES}."
             )
         return array.reshape(shape[0], side, side)
-    if array.ndim == 3:
+    if array.ndim == 3 or (array.ndim == 4 and shape[-1] == 3):
         return array
     if array.ndim == 4 and shape[-1] == 1:
         return array[..., 0]
-    if array.ndim == 4 and shape[-1] == 3:
-        return array
     hint = ""
     if array.ndim == 4 and shape[1] in (1, 3):
         hint = " This looks channels-first: transpose it to (N, H, W, C) with np.transpose(images, (0, 2, 3, 1))."
@@ -121,13 +119,6 @@ def image_grid(images, *, value_range=None, ncols=None, padding=2, pad_value=0.5
     return np.round(grid * 255.0).astype(np.uint8)
 
 
-def _finish_figure(figure):
-    """Show a figure this module made; close it where showing draws nothing."""
-    plt.show()
-    if matplotlib.get_backend().lower() in _OFFSCREEN_BACKENDS:
-        plt.close(figure)
-
-
 def show_images(images, *, title=None, value_range=None, ncols=None, ax=None):
     """Show a batch of images as a square grid (e.g. 16 MNIST digits as 4 x 4).
 
@@ -139,33 +130,34 @@ def show_images(images, *, title=None, value_range=None, ncols=None, ax=None):
     :func:`image_grid` or :func:`save_image_grid`.
     """
     grid = image_grid(images, value_range=value_range, ncols=ncols)
-    own_figure = ax is None
-    if own_figure:
+    figure = None
+    if ax is None:
         inches = min(8.0, max(2.5, grid.shape[1] / 40.0))
         figure, ax = plt.subplots(figsize=(inches, inches * grid.shape[0] / grid.shape[1]))
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    if own_figure:
-        _finish_figure(figure)
+    _save_or_show(figure)
 
 
-def _save_or_show(figure, path):
+def _save_or_show(figure, path=None):
     """Write a figure this module made to ``path`` (PNG) and return the path, or show it.
 
-    ``figure`` is None when the caller drew into an axes it was given: then nothing
-    happens here, the caller's figure is the caller's to show.
+    Shown, it is closed where showing draws nothing (an off-screen backend). ``figure``
+    is None when the caller drew into an axes it was given: that figure is the caller's.
     """
     if figure is None:
         return None
-    if path is not None:
-        path = _output_path(path, ".png")
-        figure.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        return path
-    _finish_figure(figure)
-    return None
+    if path is None:
+        plt.show()
+        if matplotlib.get_backend().lower() in _OFFSCREEN_BACKENDS:
+            plt.close(figure)
+        return None
+    path = _output_path(path, ".png")
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return path
 
 
 def _output_path(path, suffix):
@@ -176,7 +168,8 @@ def _output_path(path, suffix):
     return path
 
 
-def _pil_image(grid, scale):
+def grid_picture(grid, scale=1):
+    """A uint8 grid (H, W) or (H, W, 3) as a PIL image, each pixel made a ``scale`` x ``scale`` block."""
     picture = Image.fromarray(grid)
     if scale != 1:
         picture = picture.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)
@@ -192,7 +185,7 @@ def save_image_grid(images, path, *, value_range=None, ncols=None, padding=2, sc
     """
     path = _output_path(path, ".png")
     grid = image_grid(images, value_range=value_range, ncols=ncols, padding=padding)
-    _pil_image(grid, int(scale)).save(path, format="PNG")
+    grid_picture(grid, int(scale)).save(path, format="PNG")
     return path
 
 
@@ -207,8 +200,7 @@ def _history_losses(history):
             "plot_losses needs the history run_a_gan returns, or a dict with 'd_loss' and "
             f"'g_loss' lists; got {type(history).__name__}."
         ) from None
-    d_loss = np.asarray(d_loss, dtype=np.float64).ravel()
-    g_loss = np.asarray(g_loss, dtype=np.float64).ravel()
+    d_loss, g_loss = (np.asarray(losses, dtype=np.float64).ravel() for losses in (d_loss, g_loss))
     if d_loss.size == 0 and g_loss.size == 0:
         raise ValueError("The history holds no losses yet: train for at least one step first.")
     return d_loss, g_loss
@@ -300,7 +292,7 @@ def make_gif(frames, path, *, duration_ms=250, loop=0, value_range=None, scale=1
     if any(grid.ndim == 3 for grid in grids):
         grids = [np.repeat(grid[..., None], 3, axis=-1) if grid.ndim == 2 else grid for grid in grids]
     path = _output_path(path, ".gif")
-    pictures = [_pil_image(grid, int(scale)) for grid in grids]
+    pictures = [grid_picture(grid, int(scale)) for grid in grids]
     pictures[0].save(
         path, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=loop
     )

@@ -5,20 +5,18 @@ it out; its ``callbacks`` are added to it):
 
 - in a notebook with a widget front end (JupyterLab, Jupyter Notebook, VS Code,
   Colab), :class:`LiveTraining`: a progress bar, the step, epoch, losses, images per
-  second and time left, the loss curves and the latest grid of samples, all updated
-  in place; when training ends, a slider under the samples browses every grid saved
-  during training;
+  second and time left, the loss curves and the latest grid of samples, updated in
+  place; when training ends, a slider browses every grid saved during training;
 - where no widget front end runs (a notebook executed by nbval or by the grader),
   :class:`TextProgress`, a line of text per report, and each sample grid drawn inline
-  with ``viz.show_images``: no widgets, no errors, no warnings;
+  (``viz.show_images``): no widgets, no errors, no warnings;
 - in plain Python and on the command line, :class:`TextProgress`: on a terminal a bar
   redrawn in place (``keras.utils.Progbar``), elsewhere (a log file, CI) a line per report.
 
 All of them say the same thing at the start and the end (:func:`start_text`,
 :func:`status_parts`, :func:`end_text`).
 
-Tools for after training, each a widget where one can be shown and a static
-picture otherwise:
+Tools for after training, each a widget where one can be shown, else a static picture:
 
 - :func:`browse_samples` ``(history)``: a slider over the grids in ``history.samples``;
 - :func:`latent_walk` ``(G)``: a slider over ``t`` in [0, 1] drawing
@@ -34,6 +32,7 @@ gives plain output, ``1`` gives widgets in any notebook kernel (even one started
 test). ``training`` imports this module only when a call starts, never at import.
 """
 
+import contextlib
 import html
 import io
 import os
@@ -55,28 +54,22 @@ GRID_DISPLAY_WIDTH = 256
 PLOT_INTERVAL_S = 1.0
 
 
-# ----------------------------------------------------------------------------------------
-# Where are we running?
+# ----------------------------------------------------------------- where are we running?
 
 
 def _ipython_shell():
     """The running IPython shell, or None (IPython is not imported just to ask)."""
     ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
     try:
-        return ipython.get_ipython()
+        return None if ipython is None else ipython.get_ipython()
     except Exception:  # an IPython that cannot answer: treat as plain Python
         return None
 
 
 def in_notebook_kernel():
     """True inside a Jupyter kernel (ipykernel's shell, Colab's included)."""
-    shell = _ipython_shell()
-    if shell is None:
-        return False
     zmqshell = sys.modules.get("ipykernel.zmqshell")
-    return zmqshell is not None and isinstance(shell, zmqshell.ZMQInteractiveShell)
+    return zmqshell is not None and isinstance(_ipython_shell(), zmqshell.ZMQInteractiveShell)
 
 
 def _in_colab():
@@ -116,42 +109,29 @@ def _display(widget):
     from IPython.display import display
 
     if _in_colab():
-        try:
+        with contextlib.suppress(Exception):  # an older Colab: its own widget manager is used
             from google.colab import output
 
             output.enable_custom_widget_manager()
-        except Exception:  # an older Colab: its own widget manager is used
-            pass
     display(widget)
 
 
-# ----------------------------------------------------------------------------------------
-# Pictures as PNG bytes (for ipywidgets.Image)
-
-
-def png_bytes(array):
-    """A uint8 picture (H, W) or (H, W, 3) as PNG file bytes."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
+# ------------------------------------------ pictures as PNG bytes (for ipywidgets.Image)
 
 
 def grid_png(images, *, ncols=None, width=GRID_DISPLAY_WIDTH):
     """A batch of images as one grid (``viz.image_grid``), enlarged to about ``width`` px, as PNG bytes."""
     grid = viz.image_grid(images, ncols=ncols)
-    scale = max(1, int(width) // grid.shape[1])
-    if scale > 1:
-        grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
-    return png_bytes(grid)
+    buffer = io.BytesIO()
+    viz.grid_picture(grid, max(1, int(width) // grid.shape[1])).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
-def losses_png(d_loss, g_loss, *, size=(5.0, 2.8), dpi=80):
-    """The loss curves (``viz.plot_losses``) as PNG bytes, drawn off-screen (no pyplot state)."""
+def losses_png(d_loss, g_loss):
+    """The loss curves (``viz.plot_losses``) as PNG bytes, 400 x 224 px, drawn off-screen (no pyplot)."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size, dpi=dpi)
+    figure = Figure(figsize=(5.0, 2.8), dpi=80)
     ax = figure.add_subplot()
     viz.plot_losses({"d_loss": list(d_loss), "g_loss": list(g_loss)}, ax=ax)
     figure.tight_layout()
@@ -160,8 +140,7 @@ def losses_png(d_loss, g_loss, *, size=(5.0, 2.8), dpi=80):
     return buffer.getvalue()
 
 
-# ----------------------------------------------------------------------------------------
-# What every display says
+# --------------------------------------------------------------- what every display says
 
 
 def format_seconds(seconds):
@@ -211,8 +190,7 @@ def epoch_text(run, epoch, logs):
             f"G loss {logs['g_loss']:.4f} (means), {logs['images_per_sec']:,.0f} img/s")
 
 
-# ----------------------------------------------------------------------------------------
-# Plain text: lines, or a bar on a terminal
+# --------------------------------------------- plain text: lines, or a bar on a terminal
 
 
 class TextProgress(GanCallback):
@@ -260,8 +238,7 @@ class TextProgress(GanCallback):
         self._line(end_text(history))
 
 
-# ----------------------------------------------------------------------------------------
-# The live training view
+# ---------------------------------------------------------------- the live training view
 
 
 class LiveTraining(GanCallback):
@@ -290,11 +267,6 @@ class LiveTraining(GanCallback):
         self.widget = None
         self.run = None
         self.browser = None
-        self._last_plot = -np.inf
-        self._by_epochs = False
-        self._logs = {}
-
-    # building ---------------------------------------------------------------------
 
     def _build(self, run):
         import ipywidgets as w
@@ -318,8 +290,6 @@ class LiveTraining(GanCallback):
         ])
         self.widget.add_class("gan-live-training")
 
-    # updating ---------------------------------------------------------------------
-
     def _set_progress(self, step=None, epochs_done=None):
         """Move the bar: by steps (this call's), or by epochs done while the length is unknown."""
         if self._by_epochs:
@@ -334,21 +304,13 @@ class LiveTraining(GanCallback):
         return " &nbsp;·&nbsp; ".join([f"<b>{first}</b>", *rest])
 
     def _plot(self, force=False):
-        history = self.run.history
-        now = time.monotonic()
-        if not (history.d_loss or history.g_loss):
-            return
-        if not force and now - self._last_plot < self.plot_interval_s:
+        history, now = self.run.history, time.monotonic()
+        too_soon = not force and now - self._last_plot < self.plot_interval_s
+        if too_soon or not (history.d_loss or history.g_loss):
             return
         self._last_plot = now
         self.losses.value = losses_png(history.d_loss, history.g_loss)
         self.losses_label.value = f"<b>Losses</b> ({len(history.d_loss)} steps)"
-
-    def _show_grid(self, step, images):
-        self.samples.value = grid_png(images)
-        self.samples_label.value = f"<b>Samples</b> at step {step}"
-
-    # the callback -----------------------------------------------------------------
 
     def on_train_begin(self, run):
         self.run = run
@@ -366,7 +328,8 @@ class LiveTraining(GanCallback):
         self._plot()
 
     def on_samples(self, step, images):
-        self._show_grid(step, images)
+        self.samples.value = grid_png(images)
+        self.samples_label.value = f"<b>Samples</b> at step {step}"
         if step > self.run.start_step:
             self._set_progress(step=step)
 
@@ -378,8 +341,6 @@ class LiveTraining(GanCallback):
                                                       "g_loss": logs["g_loss"], "seconds_left": None})
 
     def on_train_end(self, history):
-        import ipywidgets as w
-
         self._set_progress(step=history.steps_done, epochs_done=history.epochs_done)
         if history.stopped == "completed" and not self._by_epochs:
             self.progress.value = self.progress.max
@@ -387,21 +348,12 @@ class LiveTraining(GanCallback):
         self.progress.bar_style = {"completed": "success", "interrupted": "warning"}.get(history.stopped, "danger")
         self._plot(force=True)
         if history.samples:
-            self.browser = w.IntSlider(value=len(history.samples) - 1, min=0, max=len(history.samples) - 1,
-                                       description="grid", continuous_update=True, readout=False)
-            self.browser.observe(self._browse, names="value")
-            self._browse({"new": self.browser.value})
+            self.browser = _grid_slider(history.samples, self.samples, self.samples_label)
             self.samples_box.children = (self.samples_label, self.samples, self.browser)
         summary, *message = html.escape(end_text(history)).split("\n", 1)
         self.status.value = f"<b>{summary}</b>" + "".join(f"<br>{part}" for part in message)  # last: the view is complete
         if self.print_summary:
             print(end_text(history))
-
-    def _browse(self, change):
-        step, images = self.run.history.samples[change["new"]]
-        self._show_grid(step, images)
-        count = len(self.run.history.samples)
-        self.samples_label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {count})"
 
 
 class InlineSamples(GanCallback):
@@ -426,8 +378,7 @@ def default_display():
     return [TextProgress()]
 
 
-# ----------------------------------------------------------------------------------------
-# Browsing the saved sample grids
+# ------------------------------------------------------- browsing the saved sample grids
 
 
 def _history_samples(history):
@@ -446,11 +397,37 @@ def _history_samples(history):
     return samples
 
 
-class SampleBrowser:
+def _grid_slider(entries, image, label):
+    """An ``IntSlider`` over (step, images) ``entries``, at the last one, showing its grid in ``image``.
+
+    ``image`` is an ``Image`` widget, ``label`` an ``HTML`` one that names the grid's step.
+    """
+    import ipywidgets as w
+
+    def show(change):
+        step, images = entries[change["new"]]
+        image.value = grid_png(images)
+        label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {len(entries)})"
+
+    last = len(entries) - 1
+    slider = w.IntSlider(value=last, min=0, max=last, description="grid", readout=False)
+    slider.observe(show, names="value")
+    show({"new": slider.value})
+    return slider
+
+
+class _View:
+    """A view whose whole widget is ``widget``: in a notebook it shows itself as a cell's last value."""
+
+    def _ipython_display_(self):
+        _display(self.widget)
+
+
+class SampleBrowser(_View):
     """A slider over the sample grids saved during training (``history.samples``).
 
     ``widget`` is the whole view; ``slider`` picks a grid, ``image`` shows it and
-    ``label`` names its step. In a notebook it shows itself as a cell's last value.
+    ``label`` names its step.
     """
 
     def __init__(self, history):
@@ -459,19 +436,8 @@ class SampleBrowser:
         self.entries = _history_samples(history)
         self.label = w.HTML()
         self.image = w.Image(value=b"", format="png", layout=w.Layout(width=f"{GRID_DISPLAY_WIDTH}px"))
-        self.slider = w.IntSlider(value=len(self.entries) - 1, min=0, max=len(self.entries) - 1,
-                                  description="grid", readout=False)
-        self.slider.observe(self._show, names="value")
-        self._show({"new": self.slider.value})
+        self.slider = _grid_slider(self.entries, self.image, self.label)
         self.widget = w.VBox([self.label, self.image, self.slider])
-
-    def _show(self, change):
-        step, images = self.entries[change["new"]]
-        self.image.value = grid_png(images)
-        self.label.value = f"<b>Samples</b> at step {step} ({change['new'] + 1} of {len(self.entries)})"
-
-    def _ipython_display_(self):
-        _display(self.widget)
 
 
 def browse_samples(history, *, max_static=4):
@@ -491,19 +457,7 @@ def browse_samples(history, *, max_static=4):
         viz.show_images(images, title=f"step {step}")
 
 
-# ----------------------------------------------------------------------------------------
-# Latent interpolation
-
-
-def _noise_size(G):
-    try:
-        shape = G.input_shape
-    except (AttributeError, ValueError):
-        shape = None
-    if not shape or isinstance(shape, list) or shape[-1] is None:
-        raise ValueError("Cannot tell how long G's noise vectors are: build G first (call it once) "
-                         "or pass noise vectors z0 and z1.")
-    return int(shape[-1])
+# ------------------------------------------------------------------ latent interpolation
 
 
 def _as_noise_pairs(z0, z1, size):
@@ -531,14 +485,17 @@ def interpolation_images(G, z0, z1, ts):
 
 
 def _default_pairs(G, z0, z1, num, seed):
+    """``_as_noise_pairs(z0, z1)``, an end not given drawn as ``num`` uniform noise vectors with ``seed``."""
+    from gan_helpers.metrics import generator_noise_size, is_conditional
     from gan_helpers.ops import sample_noise
 
     try:
-        size = _noise_size(G)
+        size = None if is_conditional(G) else generator_noise_size(G)
     except ValueError:
-        if z0 is None or z1 is None:
-            raise
         size = None
+    if size is None and (z0 is None or z1 is None):
+        raise ValueError("Cannot tell how long G's noise vectors are: build G first (call it once) "
+                         "or pass noise vectors z0 and z1.")
     if z0 is None:
         z0 = np.asarray(sample_noise(num, size, seed=seed))
     if z1 is None:
@@ -546,7 +503,7 @@ def _default_pairs(G, z0, z1, num, seed):
     return _as_noise_pairs(z0, z1, size)
 
 
-class InterpolationView:
+class InterpolationView(_View):
     """A slider over ``t`` in [0, 1] and the images ``G((1 - t) z0 + t z1)`` for ``n`` pairs, in a row.
 
     ``widget`` is the whole view, ``slider`` the ``FloatSlider`` of ``t``, ``image``
@@ -572,9 +529,6 @@ class InterpolationView:
         self.image.value = grid_png(images, ncols=len(images), width=GRID_DISPLAY_WIDTH * 2)
         self.label.value = f"<b>G((1 - t) z0 + t z1)</b> at t = {t:.2f}, {len(images)} pairs of noise vectors"
 
-    def _ipython_display_(self):
-        _display(self.widget)
-
 
 def latent_walk(G, z0=None, z1=None, *, num=8, steps=9, seed=0):
     """Walk the generator's latent space from ``z0`` to ``z1``: a slider in a notebook, else a grid.
@@ -597,8 +551,7 @@ def latent_walk(G, z0=None, z1=None, *, num=8, steps=9, seed=0):
 
 
 
-# ----------------------------------------------------------------------------------------
-# Conditional generators: pick the class, keep the style
+# -------------------------------- conditional generators: pick the class, keep the style
 
 
 def _conditional_parts(G):
@@ -696,12 +649,11 @@ def class_interpolation_images(G, noise, start_label, end_label, ts):
     return np.stack([np.asarray(frame, np.float32) for frame in frames])
 
 
-class ConditionalExplorer:
+class ConditionalExplorer(_View):
     """Two sliders, the class and the noise, and what a conditional generator draws from them.
 
     ``digit`` picks the label, ``noise`` the seed of one noise vector (``sample_noise``);
     ``image`` shows G([noise, digit]) enlarged, ``row`` the same noise drawn as every class.
-    In a notebook it shows itself as a cell's last value.
     """
 
     def __init__(self, G, *, digit=0, seed=0, max_seed=99):
@@ -728,9 +680,6 @@ class ConditionalExplorer:
         self.row.value = grid_png(every_class, ncols=self.num_classes, width=GRID_DISPLAY_WIDTH * 2)
         self.label.value = (f"<b>G([noise #{self.noise.value}, {self.digit.value}])</b>; right: the same noise, "
                             f"every class 0 to {self.num_classes - 1}")
-
-    def _ipython_display_(self):
-        _display(self.widget)
 
 
 def conditional_explorer(G, *, digit=0, seed=0, max_seed=99, static_rows=4):

@@ -24,6 +24,7 @@ from gan_helpers.data.mnist import (
     DatasetNotFoundError,
     find_mnist,
     load_mnist,
+    load_mnist_split,
     mnist_dataset,
 )
 from gan_helpers.data.standin import LoadedImages, make_standin_dogs

@@ -25,6 +25,7 @@ from gan_helpers.data.standin import DEFAULT_COUNT, LoadedImages, standin_images
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
+BATCHES = TRAIN_BATCHES + (TEST_BATCH,)
 BATCH_FOLDER = "cifar-10-batches-py"
 KERAS_CACHE_CIFAR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / BATCH_FOLDER
 
@@ -77,13 +78,10 @@ def _parse_batch(raw, source):
 
 
 def _read_batches_from_folder(folder):
-    raws = {}
-    for name in TRAIN_BATCHES + (TEST_BATCH,):
-        file = folder / name
-        if not file.is_file():
+    for name in BATCHES:
+        if not (folder / name).is_file():
             raise DatasetNotFoundError(f"{folder} has no '{name}'; it is not a complete CIFAR-10 folder. {WHERE_TO_PUT_IT}")
-        raws[name] = (file.read_bytes(), file)
-    return raws
+    return {name: ((folder / name).read_bytes(), folder / name) for name in BATCHES}
 
 
 def _read_batches_from_archive(archive):
@@ -92,11 +90,11 @@ def _read_batches_from_archive(archive):
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:
                 name = Path(member.name).name
-                if member.isfile() and name in TRAIN_BATCHES + (TEST_BATCH,):
+                if member.isfile() and name in BATCHES:
                     raws[name] = (tar.extractfile(member).read(), f"{archive}:{member.name}")
     except (tarfile.TarError, OSError, EOFError) as error:
         raise CorruptDatasetError(f"{archive} is truncated or not a tar archive ({error}). {WHERE_TO_PUT_IT}") from None
-    missing = [name for name in TRAIN_BATCHES + (TEST_BATCH,) if name not in raws]
+    missing = [name for name in BATCHES if name not in raws]
     if missing:
         raise CorruptDatasetError(f"{archive} lacks the batches {missing}. {WHERE_TO_PUT_IT}")
     return raws
@@ -137,10 +135,8 @@ def load_cifar10(path=None, download=False):
         source = KERAS_CACHE_CIFAR
     raws = _read_batches_from_folder(source) if source.is_dir() else _read_batches_from_archive(source)
     train = [_parse_batch(*raws[name]) for name in TRAIN_BATCHES]
-    test = _parse_batch(*raws[TEST_BATCH])
-    x_train = np.concatenate([images for images, _ in train])
-    y_train = np.concatenate([labels for _, labels in train])
-    return (x_train, y_train), test
+    x_train, y_train = (np.concatenate(arrays) for arrays in zip(*train))
+    return (x_train, y_train), _parse_batch(*raws[TEST_BATCH])
 
 
 def class_index(label):
@@ -163,10 +159,11 @@ def load_cifar10_images(path=None, only_class=None, split="train", download=Fals
     """
     train, test = load_cifar10(path, download=download)
     images, labels = train if split == "train" else test
+    which = "all classes"
     if only_class is not None:
         images = images[labels == class_index(only_class)]
+        which = f"the {CLASS_NAMES[class_index(only_class)]}s"
     images = images[: settings.quick_limit()]
-    which = "all classes" if only_class is None else f"the {CLASS_NAMES[class_index(only_class)]}s"
     kind = "training" if split == "train" else "test"
     return LoadedImages(images, f"CIFAR-10: {len(images)} {kind} images ({which})", False)
 

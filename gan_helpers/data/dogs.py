@@ -1,9 +1,8 @@
 """Stanford Dogs: find the photos and their boxes, crop every dog to 64x64, cache, feed.
 
-The set is the Stanford Dogs data set (20,580 photos of 120 breeds, with a
-Pascal-VOC box around every dog), the same photos the Kaggle "Generative Dog
-Images" competition used. ``load_dogs`` accepts it in any of these layouts,
-looked for in the folder it is given:
+The Stanford Dogs set (20,580 photos of 120 breeds, a Pascal-VOC box around every dog)
+holds the photos of Kaggle's "Generative Dog Images" competition. ``load_dogs`` accepts
+it in any of these layouts, looked for in the folder it is given:
 
 - the original archives ``images.tar`` and ``annotation.tar``;
 - their extracted folders ``Images/`` and ``Annotation/``;
@@ -11,26 +10,22 @@ looked for in the folder it is given:
   or ``Annotation/``;
 - any plain folder of images (no boxes: each whole photo, center-cropped square).
 
-Every dog is cropped to a square around its box (a photo with two dogs gives
-two crops), resized to 64x64 with an antialiasing filter, and written into one
-uint8 array cached on disk, keyed by a hash of the source listing and the
-settings: later epochs and later sessions never decode a JPEG again.
-Preparing streams one photo at a time (JPEGs decoded at reduced size through
-PIL's draft mode, straight into a preallocated memory-mapped array), so
-memory stays bounded however many photos there are. Corrupt, empty or tiny
-images are skipped and counted in the report, never fatal.
+Every dog is cropped to a square around its box (a photo with two dogs gives two crops)
+by ``folder.read_crops``, the course's one picture reader (transparency, 16-bit greys,
+EXIF orientation), resized to 64x64 with an antialiasing filter, and written into one
+uint8 array cached on disk, keyed by a hash of the source listing and the settings:
+later epochs and sessions never decode a JPEG again. Preparing streams one photo at a
+time (JPEGs decoded at reduced size) into a memory-mapped array, so memory stays
+bounded; corrupt, empty or tiny images are skipped and counted in the report.
 
-Each photo is read by ``folder.read_crops``, the course's one picture reader
-(transparency, 16-bit greys, EXIF orientation).
-
-``dogs_dataset`` turns the prepared set into a ``tf.data`` pipeline of float32
-images in [-1, 1], with random horizontal flips, zooms and shears done per
-batch inside the graph. Where the photos are not found, ``load_dogs_or_standin``
-falls back on the synthetic "dog-like" blobs of ``gan_helpers.data.standin``,
-saying so loudly.
+``dogs_dataset`` turns the prepared set into a ``tf.data`` pipeline of float32 images
+in [-1, 1], flipped, zoomed and sheared at random per batch inside the graph. Where the
+photos are not found, ``load_dogs_or_standin`` falls back on the synthetic "dog-like"
+blobs of ``gan_helpers.data.standin``, saying so loudly.
 """
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -46,7 +41,8 @@ from typing import NamedTuple
 import numpy as np
 
 from gan_helpers import settings
-from gan_helpers.data.folder import is_hidden, is_image_name, print_progress, read_crops, visible_files
+from gan_helpers.data.folder import (PreparedImages, is_hidden, is_image_name, print_progress, read_crops,
+                                     visible_files)
 from gan_helpers.data.mnist import CorruptDatasetError, DatasetNotFoundError
 from gan_helpers.data.standin import standin_images
 
@@ -93,9 +89,7 @@ def _accepted_layouts():
     )
 
 
-# ---------------------------------------------------------------------------
-# Reading files out of a folder, a tar or a zip, one at a time.
-# ---------------------------------------------------------------------------
+# -------------------------- reading files out of a folder, a tar or a zip, one at a time
 
 
 class _Entry(NamedTuple):
@@ -132,12 +126,11 @@ class _TarFiles:
     """The regular files inside a tar archive, read one at a time by name."""
 
     def __init__(self, path):
-        self.path = Path(path)
         try:
-            self._tar = tarfile.open(self.path, "r:*")
+            self._tar = tarfile.open(path, "r:*")
             self._members = {m.name: m for m in self._tar.getmembers() if m.isfile()}
         except (tarfile.TarError, OSError, EOFError) as error:
-            raise _unreadable_archive(self.path, "tar", error) from None
+            raise _unreadable_archive(path, "tar", error) from None
 
     def entries(self):
         return sorted(
@@ -155,12 +148,11 @@ class _ZipFiles:
     """The regular files inside a zip archive, read one at a time by name."""
 
     def __init__(self, path):
-        self.path = Path(path)
         try:
-            self._zip = zipfile.ZipFile(self.path)
+            self._zip = zipfile.ZipFile(path)
             self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
         except (zipfile.BadZipFile, OSError, EOFError) as error:
-            raise _unreadable_archive(self.path, "zip", error) from None
+            raise _unreadable_archive(path, "zip", error) from None
 
     def entries(self):
         return sorted(
@@ -177,17 +169,13 @@ class _ZipFiles:
 
 
 def _open_container(path):
+    """The files in ``path``, a folder, a zip or a tar archive; closed when a ``with`` block ends."""
     path = Path(path)
-    if path.is_dir():
-        return _FolderFiles(path)
-    if path.suffix.lower() == ".zip":
-        return _ZipFiles(path)
-    return _TarFiles(path)
+    kind = _FolderFiles if path.is_dir() else _ZipFiles if path.suffix.lower() == ".zip" else _TarFiles
+    return contextlib.closing(kind(path))
 
 
-# ---------------------------------------------------------------------------
-# Finding the data: which layout, where.
-# ---------------------------------------------------------------------------
+# ------------------------------------------------- finding the data: which layout, where
 
 
 @dataclasses.dataclass
@@ -203,21 +191,11 @@ class DogsSource:
         return f"{self.layout}: {self.images}{boxes}"
 
 
-def _child(folder, name):
-    """``folder/name`` matched case-insensitively, or None."""
-    exact = folder / name
-    if exact.exists():
-        return exact
-    wanted = name.lower()
-    for child in folder.iterdir():
-        if child.name.lower() == wanted:
-            return child
-    return None
-
-
 def _first_child(folder, names):
+    """The first of ``names`` in ``folder`` (the exact name, else the name in another case), or None."""
+    by_lower_name = {child.name.lower(): child for child in folder.iterdir()}
     for name in names:
-        found = _child(folder, name)
+        found = folder / name if (folder / name).exists() else by_lower_name.get(name.lower())
         if found is not None:
             return found
     return None
@@ -225,13 +203,10 @@ def _first_child(folder, names):
 
 def _layout_name(images):
     name = images.name.lower()
-    if name == "images.tar":
-        return "Stanford Dogs archives"
-    if name == "images":
-        return "Stanford Dogs folders"
     if name.startswith("all-dogs"):
         return "Kaggle Generative Dog Images"
-    return "archive of images"
+    stanford = {"images.tar": "Stanford Dogs archives", "images": "Stanford Dogs folders"}
+    return stanford.get(name, "archive of images")
 
 
 def _detect(root):
@@ -280,9 +255,7 @@ def find_dogs(root=None):
     raise DatasetNotFoundError(f"The Stanford Dogs photos are not on this machine.\n{_accepted_layouts()}")
 
 
-# ---------------------------------------------------------------------------
-# Downloading, only when asked.
-# ---------------------------------------------------------------------------
+# ---------------------------------------------------------- downloading, only when asked
 
 
 def _download(url, target, verbose=True):
@@ -325,18 +298,13 @@ def download_dogs(folder=None, verbose=True):
     return folder
 
 
-# ---------------------------------------------------------------------------
-# The dogs' boxes.
-# ---------------------------------------------------------------------------
+# ----------------------------------------------------------------------- the dogs' boxes
 
 
 def _parse_boxes(raw):
     """Pascal-VOC XML -> list of (xmin, ymin, xmax, ymax) in 1-based inclusive pixels."""
-    tree = ElementTree.fromstring(raw)
-    boxes = []
-    for box in tree.iter("bndbox"):
-        boxes.append(tuple(float(box.findtext(key)) for key in ("xmin", "ymin", "xmax", "ymax")))
-    return boxes
+    boxes = ElementTree.fromstring(raw).iter("bndbox")
+    return [tuple(float(box.findtext(key)) for key in ("xmin", "ymin", "xmax", "ymax")) for box in boxes]
 
 
 def _read_boxes(annotations):
@@ -344,8 +312,7 @@ def _read_boxes(annotations):
     boxes, unreadable = {}, 0
     if annotations is None:
         return boxes, unreadable
-    files = _open_container(annotations)
-    try:
+    with _open_container(annotations) as files:
         for entry in files.entries():
             if is_image_name(entry.name):
                 continue
@@ -355,8 +322,6 @@ def _read_boxes(annotations):
                 unreadable += 1
                 continue
             boxes.setdefault(_stem(entry.name), []).extend(found)
-    finally:
-        files.close()
     return boxes, unreadable
 
 
@@ -366,9 +331,7 @@ def _stem(name):
     return head if dot and (suffix.lower() == "xml" or is_image_name(base)) else base
 
 
-# ---------------------------------------------------------------------------
-# Preparing and caching.
-# ---------------------------------------------------------------------------
+# ----------------------------------------------------------------- preparing and caching
 
 
 @dataclasses.dataclass
@@ -411,26 +374,14 @@ class DogsReport:
         )
 
 
-class LoadedDogs(NamedTuple):
-    """The prepared set: ``images`` (N, S, S, 3) uint8 (read-only), and its ``report``."""
-
-    images: np.ndarray
-    report: DogsReport
-
-
 def _cache_key(source, image_size, limit):
     """A hash of everything the prepared array depends on, read without decoding a photo."""
     listing = {"version": PREPARATION_VERSION, "size": image_size, "min_side": MIN_SIDE, "limit": limit}
     for role, path in (("images", source.images), ("annotations", source.annotations)):
-        if path is None:
-            continue
-        files = _open_container(path)
-        try:
-            listing[role] = [tuple(entry) for entry in files.entries()]
-        finally:
-            files.close()
-    digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
-    return digest[:20]
+        if path is not None:
+            with _open_container(path) as files:
+                listing[role] = [tuple(entry) for entry in files.entries()]
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:20]
 
 
 def _read_cache(cache_file, image_size):
@@ -447,16 +398,15 @@ def _read_cache(cache_file, image_size):
     if images.dtype != np.uint8 or images.shape[1:] != (image_size, image_size, 3) or len(images) != report.crops:
         return None
     report.from_cache, report.seconds, report.image_size = True, time.perf_counter() - started, image_size
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
 def _prepare(source, cache_file, image_size, limit, verbose):
     """Decode, crop and resize every photo into ``cache_file``; returns its report."""
     started = time.perf_counter()
     boxes_by_stem, bad_annotations = _read_boxes(source.annotations)
-    photos = _open_container(source.images)
     skipped = collections.Counter({"corrupt": 0, "empty": 0, "tiny": 0, "bad annotation": bad_annotations})
-    try:
+    with _open_container(source.images) as photos:
         entries = [e for e in photos.entries() if is_image_name(e.name)]
         capacity = sum(max(1, len(boxes_by_stem.get(_stem(e.name), ()))) for e in entries)
         capacity = min(capacity, limit) if limit is not None else capacity
@@ -483,8 +433,6 @@ def _prepare(source, cache_file, image_size, limit, verbose):
             if verbose and time.monotonic() - last > 1.0:
                 last = time.monotonic()
                 print_progress(f"Preparing dogs: {read}/{len(entries)} photos, {count} crops")
-    finally:
-        photos.close()
     if count == 0:
         del out
         partial.unlink(missing_ok=True)
@@ -529,7 +477,7 @@ def _finish_cache(out, partial, cache_file, count):
 
 
 def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, download=False, verbose=True):
-    """The dogs, cropped to their boxes: ``LoadedDogs(images, report)``.
+    """The dogs, cropped to their boxes: ``PreparedImages(images, report)``.
 
     ``images`` has shape (N, image_size, image_size, 3), uint8 0..255, read-only
     (memory-mapped from the cache). The first call prepares the set (about a
@@ -562,7 +510,7 @@ def load_dogs(root=None, *, image_size=IMAGE_SIZE, limit=None, cache_dir=None, d
     images = np.load(cache_file, mmap_mode="r", allow_pickle=False)
     if verbose:
         print(report)
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
 def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE, **kwargs):
@@ -579,18 +527,15 @@ def load_dogs_or_standin(root=None, *, standin_count=2048, image_size=IMAGE_SIZE
     images = standin_images("the Stanford Dogs photos", reason, count=standin_count, image_size=image_size)
     report = DogsReport(
         source="synthetic blobs from gan_helpers.data.make_standin_dogs",
-        photos=0,
         crops=len(images),
         image_size=image_size,
         seconds=time.perf_counter() - started,
         standin=True,
     )
-    return LoadedDogs(images, report)
+    return PreparedImages(images, report)
 
 
-# ---------------------------------------------------------------------------
-# The tf.data pipeline, with augmentation done per batch in the graph.
-# ---------------------------------------------------------------------------
+# ------------------- the tf.data pipeline, with augmentation done per batch in the graph
 
 # Augmentation, as the dogs seed project did: flip left-right, zoom, shear.
 ZOOM_RANGE = 0.1  # scale factor drawn from [1 - 0.1, 1 + 0.1]

@@ -82,23 +82,28 @@ class FolderReport:
     def num_skipped(self):
         return sum(self.skipped.values())
 
+    @property
+    def skipped_text(self):
+        """'2 corrupt, 1 empty: a.jpg, b/c.png, ...': the reasons, and the first files skipped."""
+        reasons = ", ".join(f"{count} {why}" for why, count in self.skipped.items() if count)
+        more = ", ..." if self.num_skipped > len(self.skipped_examples) else ""
+        return f"{reasons}: {', '.join(self.skipped_examples)}{more}"
+
     def __str__(self):
         kind = "RGB" if self.channels == 3 else "greyscale" + (" (every picture is grey)" if self.grey else "")
         text = (f"{self.images} images from {self.folder}, resized to {self.image_size}x{self.image_size} {kind} "
                 f"({self.seconds:.1f} s)")
         if self.num_skipped:
-            reasons = ", ".join(f"{count} {why}" for why, count in self.skipped.items() if count)
-            examples = ", ".join(self.skipped_examples)
-            more = ", ..." if self.num_skipped > len(self.skipped_examples) else ""
-            text += f"; skipped {self.num_skipped} unreadable file{'s' * (self.num_skipped != 1)} ({reasons}: {examples}{more})"
+            files = f"file{'s' * (self.num_skipped != 1)}"
+            text += f"; skipped {self.num_skipped} unreadable {files} ({self.skipped_text})"
         return text + "."
 
 
-class LoadedFolder(NamedTuple):
-    """The prepared images, uint8 (N, S, S, C) with C = 1 or 3, and the ``FolderReport``."""
+class PreparedImages(NamedTuple):
+    """Prepared images, uint8 (N, S, S, C), and the ``FolderReport`` or ``DogsReport`` of what was read."""
 
     images: np.ndarray
-    report: FolderReport
+    report: object
 
 
 def is_hidden(name):
@@ -241,10 +246,8 @@ def is_grey(image, tolerance=GREY_TOLERANCE):
     return bool(np.abs(channels[..., 1:] - channels[..., :1]).max() <= tolerance)
 
 
-def with_channels(images, channels):
-    """uint8 (N, H, W, 3) images as ``channels`` = 3 (unchanged) or 1 (their luminance, (N, H, W, 1))."""
-    if channels == 3:
-        return images
+def luminance(images):
+    """The luminance of uint8 (N, H, W, 3) images: uint8 (N, H, W, 1)."""
     grey = np.empty(images.shape[:-1] + (1,), np.uint8)
     for start in range(0, len(images), 1024):  # in slices: bounded memory for a large folder
         grey[start:start + 1024, ..., 0] = np.clip(images[start:start + 1024] @ LUMA + 0.5, 0, 255)
@@ -252,7 +255,7 @@ def with_channels(images, channels):
 
 
 def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verbose=True, channels=None):
-    """Every readable image under ``folder`` as ``LoadedFolder(images, report)``.
+    """Every readable image under ``folder`` as ``PreparedImages(images, report)``.
 
     ``images`` is uint8 (N, image_size, image_size, C); see the module docstring for
     what happens to each picture. ``channels`` None gives C = 1 when every picture is
@@ -310,17 +313,15 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
     report.seconds = time.perf_counter() - started
     if report.images == 0:
         raise CorruptDatasetError(
-            f"None of the {report.files} image files in {folder} could be read "
-            f"({', '.join(f'{n} {why}' for why, n in report.skipped.items() if n)}: "
-            f"{', '.join(report.skipped_examples)}{', ...' if report.files > EXAMPLES_KEPT else ''}). "
+            f"None of the {report.files} image files in {folder} could be read ({report.skipped_text}). "
             "Check that they are pictures that open in an image viewer."
         )
     report.channels = channels or (1 if report.grey else 3)
     if report.channels == 1:
-        images = with_channels(images[: report.images], 1)
+        images = luminance(images[: report.images])
     elif report.images < wanted:
         images = images[: report.images].copy()
     if verbose:
         print_progress(str(report), final=True)
-    return LoadedFolder(images, report)
+    return PreparedImages(images, report)
 

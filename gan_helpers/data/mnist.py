@@ -131,6 +131,14 @@ def load_mnist(path=None, download=True):
     raise DatasetNotFoundError(f"MNIST is not on this machine. {_where_to_put_it()}")
 
 
+def load_mnist_split(split, path=None):
+    """``(images, labels)`` of MNIST's 'train' or 'test' split, as ``load_mnist(path)`` gives them."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    train, test = load_mnist(path)
+    return train if split == "train" else test
+
+
 def mnist_dataset(batch_size=128, flat=True, split="train", shuffle=True, seed=None, limit=None, path=None):
     """A ``tf.data`` pipeline of MNIST images scaled to [-1, 1], float32.
 
@@ -144,11 +152,7 @@ def mnist_dataset(batch_size=128, flat=True, split="train", shuffle=True, seed=N
 
     from gan_helpers.ops import scale_pixels
 
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
-    train, test = load_mnist(path)
-    images = train[0] if split == "train" else test[0]
-    images = images[: settings.quick_limit(limit)]
+    images = load_mnist_split(split, path)[0][: settings.quick_limit(limit)]
     ds = tf.data.Dataset.from_tensor_slices(images)
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
