@@ -72,6 +72,13 @@ LOSS_FUNCTIONS = {
     "wgan-gp": ("wasserstein_critic_loss", "wasserstein_generator_loss"),
 }
 LOSS_NAMES = {"bce": "cross-entropy", "ls": "least-squares", "hinge": "hinge", "wgan-gp": "WGAN-GP"}
+# The stabilising tools a run may use: (field, in words, as an option); each shown when not at its default.
+TOOLS = (
+    ("d_steps", "{} discriminator steps per generator step", "--d-steps {}"),
+    ("spectral_norm", "spectral norm", "--spectral-norm"),
+    ("ema", "EMA {:g}", "--ema {:g}"),
+    ("augment", "DiffAugment {}", "--augment {}"),
+)
 
 
 class RunError(Exception):
@@ -185,19 +192,18 @@ class RunConfig:
         if self.conditional:
             model = f"conditional {model}"
             extras.append(f"{self.num_classes} classes")
-        if self.d_steps != 1:
-            extras.append(f"{self.d_steps} discriminator steps per generator step")
-        if self.spectral_norm:
-            extras.append("spectral norm")
-        if self.ema is not None:
-            extras.append(f"EMA {self.ema:g}")
-        if self.augment:
-            extras.append(f"DiffAugment {self.augment}")
+        extras += self._tools(0)
         return f"{model} ({', '.join(extras)}) on {self.data_name}, images {shape}"
+
+    def _tools(self, form):
+        """The stabilising tools this run uses, in words (``form`` 0) or as options (``form`` 1)."""
+        defaults = {field.name: field.default for field in dataclasses.fields(self)}
+        return [forms[form].format(getattr(self, name))
+                for name, *forms in TOOLS if getattr(self, name) != defaults[name]]
 
     def command(self, out, epochs):
         """The ``train`` command line that continues this run."""
-        words = ["python -m gan_helpers train", f"--data {_quote(self.data)}"]
+        words = ["python -m gan_helpers train", f"--data {shlex.quote(self.data)}"]
         if self.data_class:
             words.append(f"--class {self.data_class}")
         if self.conditional:
@@ -207,19 +213,12 @@ class RunConfig:
             words.append(f"--image-size {self.image_size}")
             if self.data != "dogs":
                 words.append(f"--channels {self.channels}")
-        if self.d_steps != 1:
-            words.append(f"--d-steps {self.d_steps}")
-        if self.spectral_norm:
-            words.append("--spectral-norm")
-        if self.ema is not None:
-            words.append(f"--ema {self.ema:g}")
-        if self.augment:
-            words.append(f"--augment {self.augment}")
+        words += self._tools(1)
         words += [f"--batch-size {self.batch_size}", f"--learning-rate {self.learning_rate:g}"]
         for option, rate in (("--d-learning-rate", self.d_learning_rate), ("--g-learning-rate", self.g_learning_rate)):
             if rate is not None:
                 words.append(f"{option} {rate:g}")
-        words += [f"--seed {self.seed}", f"--epochs {epochs}", f"--out {_quote(str(out))}"]
+        words += [f"--seed {self.seed}", f"--epochs {epochs}", f"--out {shlex.quote(str(out))}"]
         return " ".join(words)
 
     # ------------------------------------------------------------ what it builds
@@ -281,10 +280,6 @@ class RunConfig:
                 names = " (" + ", ".join(f"{index} {name}" for index, name in enumerate(CIFAR10_CLASSES)) + ")"
             raise RunError(f"--label {label} is not a class of this run: its classes are 0 to "
                            f"{self.num_classes - 1}{names}.")
-
-
-def _quote(text):
-    return shlex.quote(text)
 
 
 def make_config(*, data, data_class, model, loss, image_size, batch_size, learning_rate, seed,
@@ -401,9 +396,6 @@ class RunFolder:
     def __init__(self, path):
         self.path = Path(path).expanduser()
 
-    def __truediv__(self, name):
-        return self.path / name
-
     @property
     def checkpoint_dir(self):
         return self.path / CHECKPOINT_DIR
@@ -460,8 +452,6 @@ class RunFolder:
         unless ``overwrite`` (then call ``clear`` before training). Nothing is
         written or deleted here.
         """
-        if self.path.exists() and not self.path.is_dir():
-            raise RunError(f"--out {self.path} is a file; give a folder for the run.")
         if not overwrite and self.exists():
             saved, state = self.read()
             wanted = dataclasses.replace(config, seed=saved.seed if config.seed is None else config.seed)

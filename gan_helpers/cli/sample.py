@@ -124,14 +124,12 @@ def run_evaluate(args):
     print(scores)
     record = {"step": step, "seed": args.seed, **scores.as_logs(), "class_shares": scores.class_shares,
               "num_samples": scores.num_samples}
-    metrics_file = folder / runs.METRICS_FILE
+    metrics_file = folder.path / runs.METRICS_FILE
     try:
         history = json.loads(metrics_file.read_text()) if metrics_file.is_file() else []
-        if not isinstance(history, list):
-            history = []
     except ValueError:
         history = []
-    history.append(record)
+    history = (history if isinstance(history, list) else []) + [record]
     metrics_file.write_text(json.dumps(history, indent=1) + "\n")
     print(f"Added to {metrics_file}")
     return 0
