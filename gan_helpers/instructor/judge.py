@@ -148,6 +148,14 @@ def _data_fingerprint(value):
     return f"{type(value).__name__} {id(value)}"
 
 
+def _fingerprint(name, value, strict):
+    """A callable's fingerprint; in a strict module, data's too (dunders aside); None: not counted."""
+    fingerprint = _callable_fingerprint(value)
+    if fingerprint is None and strict and not name.startswith("__"):
+        return _data_fingerprint(value)
+    return fingerprint
+
+
 def _class_fingerprints(cls, strict):
     """The fingerprints of a class's methods, properties and (strict) class attributes."""
     found = {}
@@ -159,9 +167,7 @@ def _class_fingerprints(cls, strict):
             continue
         if isinstance(value, functools.cached_property):
             value = value.func
-        fingerprint = _callable_fingerprint(value)
-        if fingerprint is None and strict and not name.startswith("__"):
-            fingerprint = _data_fingerprint(value)
+        fingerprint = _fingerprint(name, value, strict)
         if fingerprint is not None:
             found[name] = fingerprint
     return found
@@ -172,9 +178,7 @@ def _module_fingerprints(module, strict=False):
     name = vars(module).get("__name__")
     found = {MODULE_IDENTITY: str(id(module))}
     for attribute, value in list(vars(module).items()):
-        fingerprint = _callable_fingerprint(value)
-        if fingerprint is None and strict and not attribute.startswith("__"):
-            fingerprint = _data_fingerprint(value)
+        fingerprint = _fingerprint(attribute, value, strict)
         if fingerprint is None:
             continue
         found[attribute] = fingerprint
@@ -218,6 +222,11 @@ def snapshot(module_names):
 def digest(fingerprints):
     """One number for a module's fingerprints (valid within this process, like the ids in them)."""
     return str(hash(frozenset(fingerprints.items())))
+
+
+def with_fresh_checks(digests, fresh):
+    """``{module: digest}`` with the checks' modules replaced by ``fresh``'s (the checks imported afresh)."""
+    return {name: value for name, value in digests.items() if not is_checks_module(name)} | fresh
 
 
 def watched_module_names(loaded_by_checks):
@@ -341,15 +350,11 @@ def file_differences(expected):
 # The checks, imported afresh
 
 
-def purge_checks():
+def fresh_checks():
+    """``gan_helpers.checks`` imported again from disk, every module of it new."""
     for name in list(sys.modules):
         if is_checks_module(name):
             del sys.modules[name]
-
-
-def fresh_checks():
-    """``gan_helpers.checks`` imported again from disk, every module of it new."""
-    purge_checks()
     importlib.invalidate_caches()
     return importlib.import_module(CHECKS_PACKAGE)
 
@@ -531,8 +536,7 @@ class _Verdict:
         self.payload = {"nonce": self.nonce, "passed": False, "message": "", "digests": {}, "check_ids": {}}
 
     def fail(self, message):
-        self.payload["passed"] = False
-        self.payload["message"] = message
+        self.payload.update(passed=False, message=message)
         return self
 
     def emit(self, stream):
@@ -589,8 +593,13 @@ def _run_check(check, args, kwargs):
             check(*args, **kwargs)
     except (Exception, SystemExit) as error:
         return False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    lines = [line for line in printed.getvalue().splitlines() if line.strip()]
-    return True, lines[-1] if lines else "passed"
+    return True, last_line(printed.getvalue())
+
+
+def last_line(printed):
+    """The last line a passing check printed that is not blank (its verdict), or "passed"."""
+    lines = [line for line in printed.splitlines() if line.strip()]
+    return lines[-1] if lines else "passed"
 
 
 def judge(params, user_ns):
@@ -615,13 +624,11 @@ def judge(params, user_ns):
     modules = fresh_checks()
     fresh = snapshot(checks_module_names())
     fresh.pop(HOOKS)
-    pristine = dict(pristine or {})
-    pristine.update(fresh)
+    pristine = {**(pristine or {}), **fresh}
     setattr(sys, STATE_ATTRIBUTE, pristine)
-    digests = {name: value for name, value in digests.items() if not is_checks_module(name)}
-    digests.update({name: digest(value) for name, value in fresh.items()})
-    verdict.payload["digests"] = {name: digest(value) for name, value in fresh.items()}
-    verdict.payload["check_ids"] = check_function_ids()
+    fresh_digests = {name: digest(value) for name, value in fresh.items()}
+    digests = with_fresh_checks(digests, fresh_digests)
+    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
 
     message = "passed"
     for call in params["calls"]:
