@@ -136,24 +136,19 @@ def _callable_fingerprint(value, depth=0):
     return None
 
 
-def _data_fingerprint(value):
-    """Strict modules (the checks) count data too: simple values by value, the rest by identity.
+def _fingerprint(name, value, strict):
+    """The fingerprint of attribute ``name``, or None where a change of it is not counted.
 
-    None (state set up later, e.g. a cache filled on first use) is not counted, as elsewhere.
+    Strict modules (the checks) count data too, dunder attributes aside: simple values by
+    value, the rest by identity; None (state set up later, e.g. a cache filled on first
+    use) is not counted, as elsewhere.
     """
-    if value is None:
-        return None
+    fingerprint = _callable_fingerprint(value)
+    if fingerprint is not None or not strict or name.startswith("__") or value is None:
+        return fingerprint
     if isinstance(value, (bool, int, float, complex, str, bytes)):
         return f"{type(value).__name__} {value!r}"
     return f"{type(value).__name__} {id(value)}"
-
-
-def _fingerprint(name, value, strict):
-    """A callable's fingerprint; in a strict module, data's too (dunders aside); None: not counted."""
-    fingerprint = _callable_fingerprint(value)
-    if fingerprint is None and strict and not name.startswith("__"):
-        return _data_fingerprint(value)
-    return fingerprint
 
 
 def _class_fingerprints(cls, strict):
@@ -359,10 +354,6 @@ def fresh_checks():
     return importlib.import_module(CHECKS_PACKAGE)
 
 
-def checks_module_names():
-    return sorted(name for name in sys.modules if is_checks_module(name))
-
-
 def check_function_ids():
     """{test name: id} of the ``test_*`` functions of the checks now in sys.modules."""
     module = sys.modules.get(CHECKS_PACKAGE)
@@ -426,10 +417,7 @@ def reached_references(function, references, user_ns, limit=2000):
     (``tf.function``, ``functools.partial``). Returns ``[(reference, path)]``, the path
     naming the steps, e.g. ``helper -> gan_helpers.ops.leaky_relu``.
     """
-    targets = {}
-    for reference, value in references.items():
-        for item in unwrapped(value):
-            targets[id(item)] = reference
+    targets = {id(item): reference for reference, value in references.items() for item in unwrapped(value)}
     found, seen = [], set()
     queue = [(function, "")]
     while queue and len(seen) < limit:
@@ -437,9 +425,7 @@ def reached_references(function, references, user_ns, limit=2000):
         if id(value) in seen:
             continue
         seen.add(id(value))
-        for item in unwrapped(value):
-            if id(item) in targets:
-                found.append((targets[id(item)], path or "itself"))
+        found += [(targets[id(item)], path or "itself") for item in unwrapped(value) if id(item) in targets]
         if isinstance(value, type) and vars(value).get("__module__") == "__main__":
             for name, member in vars(value).items():
                 if isinstance(member, (staticmethod, classmethod)):
@@ -480,10 +466,7 @@ class ReferenceWatch:
     """A profile hook that notes each reference answer called while a notebook frame is on the stack."""
 
     def __init__(self, references, user_ns):
-        self.codes = {}
-        for reference, value in references.items():
-            for code in _codes(value):
-                self.codes[code] = reference
+        self.codes = {code: reference for reference, value in references.items() for code in _codes(value)}
         self.user_ns = user_ns
         self.calls = []
 
@@ -622,7 +605,7 @@ def judge(params, user_ns):
             return verdict.fail(f"the notebook redefines {call['check']} (it is now {_describe(bound)}): "
                                 "the checks are the course's")
     modules = fresh_checks()
-    fresh = snapshot(checks_module_names())
+    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
     fresh.pop(HOOKS)
     pristine = {**(pristine or {}), **fresh}
     setattr(sys, STATE_ATTRIBUTE, pristine)
