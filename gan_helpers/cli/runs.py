@@ -27,6 +27,7 @@ from pathlib import Path
 from gan_helpers import losses, models
 from gan_helpers.augment import AUGMENTATIONS, policy_names
 from gan_helpers.augment import DEFAULT_POLICY as DEFAULT_AUGMENT_POLICY
+from gan_helpers.data import CIFAR10_CLASSES
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -273,13 +274,14 @@ class RunConfig:
             raise RunError("--label picks the class of a conditional GAN; this run is not conditional (train one "
                            "with --conditional). Leave --label out.")
         if not 0 <= label < self.num_classes:
-            names = ""
-            if self.data == "cifar10":
-                from gan_helpers.data import CIFAR10_CLASSES
-
-                names = " (" + ", ".join(f"{index} {name}" for index, name in enumerate(CIFAR10_CLASSES)) + ")"
+            names = ", ".join(f"{index} {name}" for index, name in enumerate(self.class_names))
             raise RunError(f"--label {label} is not a class of this run: its classes are 0 to "
-                           f"{self.num_classes - 1}{names}.")
+                           f"{self.num_classes - 1}{f' ({names})' if names else ''}.")
+
+    @property
+    def class_names(self):
+        """The names of CIFAR-10's classes for a run on CIFAR-10, else () (MNIST's classes are digits)."""
+        return CIFAR10_CLASSES if self.data == "cifar10" else ()
 
 
 def make_config(*, data, data_class, model, loss, image_size, batch_size, learning_rate, seed,

@@ -194,19 +194,6 @@ def _library_checks():
     return frozenset(names)
 
 
-def _check_calls(code):
-    """The calls of a check's code: [{"check": name, "args": [source], "kwargs": {name: source}}]."""
-    calls = []
-    for statement in ast.parse(code).body:
-        call = statement.value
-        calls.append({
-            "check": call.func.id,
-            "args": [ast.unparse(argument) for argument in call.args],
-            "kwargs": {keyword.arg: ast.unparse(keyword.value) for keyword in call.keywords if keyword.arg},
-        })
-    return calls
-
-
 def course_file_hashes():
     """{path inside gan_helpers: sha256} of the library the grader (and, unchanged, the kernels) use."""
     return judge_code.file_hashes(str(Path(judge_code.__file__).resolve().parents[1]))
@@ -254,11 +241,14 @@ class _Trust:
         return nbformat.v4.new_code_cell(source), key, nonce
 
     def judge_cell(self, check):
+        """A grader cell that judges ``check``: each call, its arguments as source, its exercise's row."""
         calls = []
-        for call in _check_calls(check.code):
-            row = exercise(call["check"])
+        for call in (statement.value for statement in ast.parse(check.code).body):
+            row = exercise(call.func.id)
             learner = None if row.learner_arguments is None else list(row.learner_arguments)
-            calls.append({**call, "references": list(row.references), "learner_arguments": learner})
+            calls.append({"check": call.func.id, "args": [ast.unparse(argument) for argument in call.args],
+                          "kwargs": {word.arg: ast.unparse(word.value) for word in call.keywords if word.arg},
+                          "references": list(row.references), "learner_arguments": learner})
         return self.cell("judge", calls=calls)
 
     def read(self, cell, key, nonce):
@@ -299,16 +289,14 @@ class _KernelDied(Exception):
 class _NotebookRun:
     """Execute one notebook's cells in a fresh kernel and record each check's outcome."""
 
-    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files=None,
-                 kernel_prefix=None):
+    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files, kernel_prefix):
         self.notebook = notebook
         self.matched = matched
-        self.time_limit = time_limit
         self.deadline = time.monotonic() + time_limit
         self.cell_time_limit = cell_time_limit
         self.env = env
         self.workdir = workdir
-        self.files = course_file_hashes() if files is None else files
+        self.files = files
         self.kernel_prefix = kernel_prefix
         library_checks = _library_checks()  # a check made only of these, the grader judges itself
         self.judged = {check for check in matched.values()
