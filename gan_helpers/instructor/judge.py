@@ -233,13 +233,9 @@ def watched_module_names(loaded_by_checks):
     """
     packages = {name.split(".")[0] for name in loaded_by_checks} | {"numpy", "tensorflow", "keras", "gan_helpers"}
     packages -= set(UNWATCHED_PACKAGES)
-    standard = set(getattr(sys, "stdlib_module_names", ())) | {"builtins", "sys"}
-    names = []
-    for name, module in list(sys.modules.items()):
-        top = name.split(".")[0]
-        if isinstance(module, types.ModuleType) and name != "__main__" and (top in packages or top in standard):
-            names.append(name)
-    return sorted(names)
+    watched = packages | set(getattr(sys, "stdlib_module_names", ())) | {"builtins", "sys"}
+    return sorted(name for name, module in list(sys.modules.items()) if name != "__main__"
+                  and isinstance(module, types.ModuleType) and name.split(".")[0] in watched)
 
 
 def _describe(value):
@@ -291,7 +287,7 @@ def differences(module_name, before, now):
 
 
 def tampering(digests, pristine):
-    """(sentences, current snapshot): what differs from the grader's digests, named with the record."""
+    """Sentences naming what differs from the grader's digests (named with the help of the record)."""
     current = snapshot(list(digests))
     found = []
     for name, recorded in digests.items():
@@ -306,7 +302,7 @@ def tampering(digests, pristine):
             found.append(f"{name} was changed, and so was the grader's record of it")
             continue
         found.extend(differences(name, before, now))
-    return found, current
+    return found
 
 
 # ----------------------------------------------------------------------------------------
@@ -545,8 +541,7 @@ def record(params, user_ns):
         if changed:
             return verdict.fail(_sentences(changed, "the kernel's gan_helpers differs from the grader's (install the same "
                                                     "version where the kernels run); different files"))
-        names = watched_module_names(set(sys.modules) - before)
-        pristine = snapshot(names)
+        pristine = snapshot(watched_module_names(set(sys.modules) - before))
     except Exception as error:
         return verdict.fail(f"the grader could not load the checks in the kernel: {type(error).__name__}: {error}")
     setattr(sys, STATE_ATTRIBUTE, pristine)
@@ -590,10 +585,7 @@ def judge(params, user_ns):
     verdict = _Verdict(params)
     pristine = getattr(sys, STATE_ATTRIBUTE, None)
     digests = params["digests"]
-    hooks = interpreter_hooks_set()
-    if hooks:
-        return verdict.fail(_sentences(hooks, "the submission changed what the checks run on"))
-    problems, _ = tampering(digests, pristine)
+    problems = interpreter_hooks_set() or tampering(digests, pristine)
     if problems:
         return verdict.fail(_sentences(problems, "the submission changed what the checks run on"))
     changed = file_differences(params["files"])
@@ -633,7 +625,7 @@ def judge(params, user_ns):
             sys.setprofile(None)
         if profiler is not watch:
             return verdict.fail("the submission changed the interpreter's profile hook while the check ran")
-        problems, _ = tampering(digests, pristine)
+        problems = tampering(digests, pristine)
         if problems:
             return verdict.fail(_sentences(problems, "the submission changed what the checks run on while the check ran"))
         if watch.calls:
