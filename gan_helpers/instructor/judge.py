@@ -102,6 +102,15 @@ def _wrapped_targets(value):
             continue
 
 
+def _closure(function):
+    """The values in a function's closure cells (empty cells left out)."""
+    for cell in function.__closure__ or ():
+        try:
+            yield cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+
+
 def _callable_fingerprint(value, depth=0):
     """A string that changes when a function, class, method or module is replaced or rewritten.
 
@@ -113,14 +122,9 @@ def _callable_fingerprint(value, depth=0):
     if kind is types.FunctionType:
         parts = ["function", str(id(value)), str(id(value.__code__)), str(id(value.__defaults__)),
                  str(id(value.__kwdefaults__))]
-        if value.__closure__ and depth < 2:
-            for cell in value.__closure__:
-                try:
-                    content = cell.cell_contents
-                except ValueError:  # an empty cell
-                    continue
-                if callable(content):
-                    parts.append(str(_callable_fingerprint(content, depth + 1)))
+        if depth < 2:
+            parts += [str(_callable_fingerprint(content, depth + 1))
+                      for content in _closure(value) if callable(content)]
         return " ".join(parts)
     if kind is types.MethodType:
         return f"method {_callable_fingerprint(value.__func__, depth)} {id(value.__self__)}"
@@ -435,11 +439,7 @@ def reached_references(function, references, user_ns, limit=2000):
             for name in names:
                 if name in user_ns:
                     queue.append((user_ns[name], _step(path, name)))
-            for cell in item.__closure__ or ():
-                try:
-                    queue.append((cell.cell_contents, _step(path, "a closure variable")))
-                except ValueError:
-                    pass
+            queue += [(content, _step(path, "a closure variable")) for content in _closure(item)]
             for default in list(item.__defaults__ or ()) + list((item.__kwdefaults__ or {}).values()):
                 queue.append((default, _step(path, "a default argument")))
             modules = [user_ns[name] for name in names if isinstance(user_ns.get(name), types.ModuleType)]
