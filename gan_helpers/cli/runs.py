@@ -333,20 +333,17 @@ def make_config(*, data, data_class, model, loss, image_size, batch_size, learni
         image_shape = [784] if model == "mlp" else [28, 28, 1]
     else:
         image_shape = [image_size, image_size, 3 if data in DATA_SETS else channels]
-    if conditional:
-        discriminator, generator = CONDITIONAL_ARCHITECTURES[image_size]
-    else:
-        discriminator, generator = ARCHITECTURES[(model, image_size)]
+    builders = CONDITIONAL_ARCHITECTURES[image_size] if conditional else ARCHITECTURES[model, image_size]
     if learning_rate is None:
         learning_rate = WGAN_GP["learning_rate"] if loss == "wgan-gp" else DEFAULT_LEARNING_RATES[model]
     if d_steps is None:
         d_steps = WGAN_GP["d_steps"] if loss == "wgan-gp" else 1
     return RunConfig(
         data=data, data_class=data_class, model=model, loss=loss, image_shape=image_shape, noise_dim=noise_dim,
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, discriminator=discriminator,
-        generator=generator, conditional=bool(conditional), num_classes=models.NUM_CLASSES if conditional else None,
-        spectral_norm=bool(spectral_norm), ema=ema, augment=augment, d_steps=d_steps,
-        d_learning_rate=d_learning_rate, g_learning_rate=g_learning_rate,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, discriminator=builders[0],
+        generator=builders[1], conditional=bool(conditional),
+        num_classes=models.NUM_CLASSES if conditional else None, spectral_norm=bool(spectral_norm), ema=ema,
+        augment=augment, d_steps=d_steps, d_learning_rate=d_learning_rate, g_learning_rate=g_learning_rate,
     )
 
 
