@@ -10,6 +10,7 @@ Only the chosen command's module is imported, so ``--help``, ``make-student`` an
 
 import argparse
 import importlib
+import sys
 
 # command name -> (module that implements it, one-line help); "module:name" picks an
 # object in the module, for a module with several commands
@@ -19,7 +20,7 @@ COMMANDS = {
     "evaluate": ("gan_helpers.cli.sample:evaluate_command", "score a trained run's generator (MNIST metrics)"),
     "make-student": ("gan_helpers.instructor.student", "write the student version of the notebooks (solutions stripped)"),
     "grade": ("gan_helpers.instructor.grading", "run each student's notebooks and report which checks pass, as CSV"),
-    "update-notebooks": ("gan_helpers.instructor.conventions:update_command", "maintainers: write the notebooks' headers and nbgrader metadata, and exercises/ afresh"),
+    "update-notebooks": ("gan_helpers.instructor.conventions", "maintainers: write the notebooks' headers and nbgrader metadata, and exercises/ afresh"),
     "regenerate-checks": ("gan_helpers.cli.maintain:regenerate_checks", "recompute the expected values the test_* checks compare against"),
     "train-classifier": ("gan_helpers.cli.maintain:train_classifier", "train the MNIST classifier behind the sample-quality metrics"),
 }  # fmt: skip
@@ -52,8 +53,6 @@ def build_parser(argv=()):
 
 
 def main(argv=None):
-    import sys
-
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     return _command(COMMANDS[args.command][0]).run(args)

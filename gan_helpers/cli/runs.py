@@ -27,6 +27,7 @@ from pathlib import Path
 from gan_helpers import losses, models
 from gan_helpers.augment import AUGMENTATIONS, policy_names
 from gan_helpers.augment import DEFAULT_POLICY as DEFAULT_AUGMENT_POLICY
+from gan_helpers.data import CIFAR10_CLASSES
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -72,6 +73,13 @@ LOSS_FUNCTIONS = {
     "wgan-gp": ("wasserstein_critic_loss", "wasserstein_generator_loss"),
 }
 LOSS_NAMES = {"bce": "cross-entropy", "ls": "least-squares", "hinge": "hinge", "wgan-gp": "WGAN-GP"}
+# The stabilising tools a run may use: (field, in words, as an option); each shown when not at its default.
+TOOLS = (
+    ("d_steps", "{} discriminator steps per generator step", "--d-steps {}"),
+    ("spectral_norm", "spectral norm", "--spectral-norm"),
+    ("ema", "EMA {:g}", "--ema {:g}"),
+    ("augment", "DiffAugment {}", "--augment {}"),
+)
 
 
 class RunError(Exception):
@@ -185,19 +193,18 @@ class RunConfig:
         if self.conditional:
             model = f"conditional {model}"
             extras.append(f"{self.num_classes} classes")
-        if self.d_steps != 1:
-            extras.append(f"{self.d_steps} discriminator steps per generator step")
-        if self.spectral_norm:
-            extras.append("spectral norm")
-        if self.ema is not None:
-            extras.append(f"EMA {self.ema:g}")
-        if self.augment:
-            extras.append(f"DiffAugment {self.augment}")
+        extras += self._tools(0)
         return f"{model} ({', '.join(extras)}) on {self.data_name}, images {shape}"
+
+    def _tools(self, form):
+        """The stabilising tools this run uses, in words (``form`` 0) or as options (``form`` 1)."""
+        defaults = {field.name: field.default for field in dataclasses.fields(self)}
+        return [forms[form].format(getattr(self, name))
+                for name, *forms in TOOLS if getattr(self, name) != defaults[name]]
 
     def command(self, out, epochs):
         """The ``train`` command line that continues this run."""
-        words = ["python -m gan_helpers train", f"--data {_quote(self.data)}"]
+        words = ["python -m gan_helpers train", f"--data {shlex.quote(self.data)}"]
         if self.data_class:
             words.append(f"--class {self.data_class}")
         if self.conditional:
@@ -207,19 +214,12 @@ class RunConfig:
             words.append(f"--image-size {self.image_size}")
             if self.data != "dogs":
                 words.append(f"--channels {self.channels}")
-        if self.d_steps != 1:
-            words.append(f"--d-steps {self.d_steps}")
-        if self.spectral_norm:
-            words.append("--spectral-norm")
-        if self.ema is not None:
-            words.append(f"--ema {self.ema:g}")
-        if self.augment:
-            words.append(f"--augment {self.augment}")
+        words += self._tools(1)
         words += [f"--batch-size {self.batch_size}", f"--learning-rate {self.learning_rate:g}"]
         for option, rate in (("--d-learning-rate", self.d_learning_rate), ("--g-learning-rate", self.g_learning_rate)):
             if rate is not None:
                 words.append(f"{option} {rate:g}")
-        words += [f"--seed {self.seed}", f"--epochs {epochs}", f"--out {_quote(str(out))}"]
+        words += [f"--seed {self.seed}", f"--epochs {epochs}", f"--out {shlex.quote(str(out))}"]
         return " ".join(words)
 
     # ------------------------------------------------------------ what it builds
@@ -274,17 +274,14 @@ class RunConfig:
             raise RunError("--label picks the class of a conditional GAN; this run is not conditional (train one "
                            "with --conditional). Leave --label out.")
         if not 0 <= label < self.num_classes:
-            names = ""
-            if self.data == "cifar10":
-                from gan_helpers.data import CIFAR10_CLASSES
-
-                names = " (" + ", ".join(f"{index} {name}" for index, name in enumerate(CIFAR10_CLASSES)) + ")"
+            names = ", ".join(f"{index} {name}" for index, name in enumerate(self.class_names))
             raise RunError(f"--label {label} is not a class of this run: its classes are 0 to "
-                           f"{self.num_classes - 1}{names}.")
+                           f"{self.num_classes - 1}{f' ({names})' if names else ''}.")
 
-
-def _quote(text):
-    return shlex.quote(text)
+    @property
+    def class_names(self):
+        """The names of CIFAR-10's classes for a run on CIFAR-10, else () (MNIST's classes are digits)."""
+        return CIFAR10_CLASSES if self.data == "cifar10" else ()
 
 
 def make_config(*, data, data_class, model, loss, image_size, batch_size, learning_rate, seed,
@@ -336,20 +333,17 @@ def make_config(*, data, data_class, model, loss, image_size, batch_size, learni
         image_shape = [784] if model == "mlp" else [28, 28, 1]
     else:
         image_shape = [image_size, image_size, 3 if data in DATA_SETS else channels]
-    if conditional:
-        discriminator, generator = CONDITIONAL_ARCHITECTURES[image_size]
-    else:
-        discriminator, generator = ARCHITECTURES[(model, image_size)]
+    builders = CONDITIONAL_ARCHITECTURES[image_size] if conditional else ARCHITECTURES[model, image_size]
     if learning_rate is None:
         learning_rate = WGAN_GP["learning_rate"] if loss == "wgan-gp" else DEFAULT_LEARNING_RATES[model]
     if d_steps is None:
         d_steps = WGAN_GP["d_steps"] if loss == "wgan-gp" else 1
     return RunConfig(
         data=data, data_class=data_class, model=model, loss=loss, image_shape=image_shape, noise_dim=noise_dim,
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, discriminator=discriminator,
-        generator=generator, conditional=bool(conditional), num_classes=models.NUM_CLASSES if conditional else None,
-        spectral_norm=bool(spectral_norm), ema=ema, augment=augment, d_steps=d_steps,
-        d_learning_rate=d_learning_rate, g_learning_rate=g_learning_rate,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, discriminator=builders[0],
+        generator=builders[1], conditional=bool(conditional),
+        num_classes=models.NUM_CLASSES if conditional else None, spectral_norm=bool(spectral_norm), ema=ema,
+        augment=augment, d_steps=d_steps, d_learning_rate=d_learning_rate, g_learning_rate=g_learning_rate,
     )
 
 
@@ -400,9 +394,6 @@ class RunFolder:
 
     def __init__(self, path):
         self.path = Path(path).expanduser()
-
-    def __truediv__(self, name):
-        return self.path / name
 
     @property
     def checkpoint_dir(self):
@@ -460,8 +451,6 @@ class RunFolder:
         unless ``overwrite`` (then call ``clear`` before training). Nothing is
         written or deleted here.
         """
-        if self.path.exists() and not self.path.is_dir():
-            raise RunError(f"--out {self.path} is a file; give a folder for the run.")
         if not overwrite and self.exists():
             saved, state = self.read()
             wanted = dataclasses.replace(config, seed=saved.seed if config.seed is None else config.seed)

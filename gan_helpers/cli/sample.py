@@ -76,17 +76,11 @@ def run_sample(args):
     images = generate(config, G, sample_noise(count, config.noise_dim, seed=args.seed), labels)
     ncols = args.ncols or (None if args.label is not None else grid_columns(config))
     save_image_grid(images, out, value_range=(-1.0, 1.0), ncols=ncols, scale=runs.grid_scale(config.image_size))
-    what = "" if args.label is None else f" of class {args.label}{_class_name(config, args.label)}"
+    what = "" if args.label is None else f" of class {args.label}"
+    if args.label is not None and config.class_names:
+        what += f" ({config.class_names[args.label]})"
     print(f"{count} images{what} from {config.describe()}, checkpoint of step {step}, seed {args.seed}: {out}")
     return 0
-
-
-def _class_name(config, label):
-    if config.data == "cifar10":
-        from gan_helpers.data import CIFAR10_CLASSES
-
-        return f" ({CIFAR10_CLASSES[label]})"
-    return ""
 
 
 # ----------------------------------------------------------------------------
@@ -124,14 +118,12 @@ def run_evaluate(args):
     print(scores)
     record = {"step": step, "seed": args.seed, **scores.as_logs(), "class_shares": scores.class_shares,
               "num_samples": scores.num_samples}
-    metrics_file = folder / runs.METRICS_FILE
+    metrics_file = folder.path / runs.METRICS_FILE
     try:
         history = json.loads(metrics_file.read_text()) if metrics_file.is_file() else []
-        if not isinstance(history, list):
-            history = []
     except ValueError:
         history = []
-    history.append(record)
+    history = (history if isinstance(history, list) else []) + [record]
     metrics_file.write_text(json.dumps(history, indent=1) + "\n")
     print(f"Added to {metrics_file}")
     return 0

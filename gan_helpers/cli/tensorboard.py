@@ -33,6 +33,9 @@ def _metadata(plugin_name):
 
 SCALAR_METADATA = _metadata("scalars")
 IMAGE_METADATA = _metadata("images")
+# run_a_gan's logs -> tags; the penalty (WGAN-GP's, part of the discriminator's loss) only where there is one.
+LOG_TAGS = {"d_loss": "loss/discriminator", "g_loss": "loss/generator", "penalty": "loss/penalty",
+            "images_per_sec": "speed/images_per_sec"}
 
 
 def write_scalar(tag, value, step):
@@ -66,30 +69,25 @@ class TensorBoardCallback(GanCallback):
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.writer = tf.summary.create_file_writer(str(self.log_dir))
 
-    def _write(self, function, *args):
-        if self.writer is not None:
-            with self.writer.as_default():
-                function(*args)
+    def _write(self, step, scalars, picture=None):
+        """Scalars ({tag: value}) and a picture of samples at ``step``; nothing before training begins."""
+        if self.writer is None:
+            return
+        with self.writer.as_default():
+            for tag, value in scalars.items():
+                write_scalar(tag, value, step)
+            if picture is not None:
+                write_image("samples", picture, step)
 
     def on_log(self, step, logs):
-        def write():
-            write_scalar("loss/discriminator", logs["d_loss"], step)
-            write_scalar("loss/generator", logs["g_loss"], step)
-            if "penalty" in logs:  # the discriminator's loss includes it (WGAN-GP's gradient penalty)
-                write_scalar("loss/penalty", logs["penalty"], step)
-            write_scalar("speed/images_per_sec", logs["images_per_sec"], step)
-
-        self._write(write)
+        self._write(step, {tag: logs[key] for key, tag in LOG_TAGS.items() if key in logs})
 
     def on_samples(self, step, images):
-        self._write(write_image, "samples", image_grid(images, value_range=(-1.0, 1.0)), step)
+        self._write(step, {}, image_grid(images, value_range=(-1.0, 1.0)))
 
     def on_epoch_end(self, epoch, logs):
-        def write():
-            write_scalar("epoch/loss_discriminator", logs["d_loss"], logs["step"])
-            write_scalar("epoch/loss_generator", logs["g_loss"], logs["step"])
-
-        self._write(write)
+        self._write(logs["step"], {"epoch/loss_discriminator": logs["d_loss"],
+                                   "epoch/loss_generator": logs["g_loss"]})
         self.writer.flush()
 
     def on_train_end(self, history):

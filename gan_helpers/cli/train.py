@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import tensorflow as tf
+
 from gan_helpers import settings, training, viz
 from gan_helpers.cli import runs
 from gan_helpers.cli.arguments import INTERRUPTED, USAGE, decay, error, positive_float, positive_int
@@ -50,6 +52,7 @@ from gan_helpers.widgets import format_seconds
 
 # A setting for the Stanford Dogs (about 22,000 crops) on a CPU: 2.3 minutes on 2 cores (bench_dogs_cpu.py).
 CPU_DOGS_SETTING = "--image-size 32 --epochs 5"
+
 
 def add_arguments(parser):
     data = parser.add_argument_group("what to train")
@@ -179,13 +182,7 @@ def generate(config, G, noise, labels=None):
         return G(noise, training=False)
     if labels is None:
         labels = training.sample_labels(len(noise), config.num_classes)
-    return G([noise, tf_int32(labels)], training=False)
-
-
-def tf_int32(labels):
-    import tensorflow as tf
-
-    return tf.cast(tf.convert_to_tensor(labels), tf.int32)
+    return G([noise, tf.cast(labels, tf.int32)], training=False)
 
 
 def default_num_samples(config):

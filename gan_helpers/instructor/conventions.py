@@ -55,21 +55,15 @@ SETUP_CELL = (
 )
 
 
-def updated_solution_notebook(notebook, name):
-    """A solution notebook (dict) with its header and nbgrader metadata as the conventions want them."""
-    updated = with_nbgrader_metadata(notebook)
-    with_solutions_header(updated, name)
-    return updated
-
-
 def add_course_header(path):
     """Bring a solution notebook's header and nbgrader metadata up to the conventions; True when it changed.
 
     Idempotent, and nothing else of the notebook changes; the file is written as Jupyter does.
     """
     path = Path(path)
-    notebook = read_notebook_json(path)
-    text = notebook_json_text(updated_solution_notebook(notebook, path.name))
+    notebook = with_nbgrader_metadata(read_notebook_json(path))
+    with_solutions_header(notebook, path.name)
+    text = notebook_json_text(notebook)
     if text == path.read_text(encoding="utf-8"):
         return False
     path.write_text(text, encoding="utf-8")
@@ -92,28 +86,27 @@ def update_notebooks(solutions_dir=COURSE_NOTEBOOKS, exercises_dir=None):
     return changed, written, stale
 
 
-class update_command:
+def add_arguments(parser):
     """``python -m gan_helpers update-notebooks``: headers, nbgrader metadata, exercises/ afresh."""
+    parser.add_argument("--notebooks", default=str(COURSE_NOTEBOOKS),
+                        help="the solution notebooks (%(default)s)")
+    parser.add_argument("--exercises", default=None,
+                        help="where the student version goes (default: exercises/ beside the solution "
+                             "notebooks)")
 
-    @staticmethod
-    def add_arguments(parser):
-        parser.add_argument("--notebooks", default=str(COURSE_NOTEBOOKS), help="the solution notebooks (%(default)s)")
-        parser.add_argument("--exercises", default=None, help="where the student version goes (default: exercises/ "
-                                                             "beside the solution notebooks)")
 
-    @staticmethod
-    def run(args):
-        try:
-            changed, written, stale = update_notebooks(args.notebooks, args.exercises)
-        except (OSError, ValueError) as error:
-            print(f"update-notebooks: {error}", file=sys.stderr)
-            return 2
-        for path in changed:
-            print(f"updated {path}")
-        for path in stale:
-            print(f"removed {path} (no such solution notebook)")
-        print(f"Wrote {len(written)} exercise notebooks to {written[0].parent if written else args.exercises}.")
-        return 0
+def run(args):
+    try:
+        changed, written, stale = update_notebooks(args.notebooks, args.exercises)
+    except (OSError, ValueError) as error:
+        print(f"update-notebooks: {error}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"updated {path}")
+    for path in stale:
+        print(f"removed {path} (no such solution notebook)")
+    print(f"Wrote {len(written)} exercise notebooks to {written[0].parent if written else args.exercises}.")
+    return 0
 
 
 def _header_problems(cells, name, version):

@@ -95,17 +95,13 @@ def check_code(source):
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    if not tree.body:
-        return None
-    for statement in tree.body:
-        if not (
-            isinstance(statement, ast.Expr)
-            and isinstance(statement.value, ast.Call)
-            and isinstance(statement.value.func, ast.Name)
-            and statement.value.func.id.startswith("test_")
-        ):
-            return None
-    return ast.unparse(tree)
+    return ast.unparse(tree) if tree.body and all(map(_is_check_call, tree.body)) else None
+
+
+def _is_check_call(statement):
+    """A statement that is only a call of a ``test_*`` function."""
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Name) and statement.value.func.id.startswith("test_"))
 
 
 def check_function_names(code):
@@ -118,13 +114,9 @@ def find_checks(notebook):
 
     A function checked twice in one notebook gives ``name``, ``name#2``, ...
     """
+    codes = [check_code(cell_source(cell)) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     checks, seen = [], {}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        code = check_code(cell_source(cell))
-        if code is None:
-            continue
+    for code in filter(None, codes):
         base = check_function_names(code)[0]
         seen[base] = seen.get(base, 0) + 1
         checks.append(Check(base if seen[base] == 1 else f"{base}#{seen[base]}", code))
@@ -133,17 +125,13 @@ def find_checks(notebook):
 
 def _match_checks(checks, notebook):
     """Map each submission cell index that runs a check to that Check (first match, in order)."""
-    wanted = list(checks)
-    matched = {}
+    wanted, matched = list(checks), {}
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        code = check_code(cell.source)
-        for check in wanted:
-            if check.code == code:
-                matched[index] = check
-                wanted.remove(check)
-                break
+        code = check_code(cell.source) if cell.cell_type == "code" else None
+        check = next((check for check in wanted if check.code == code), None)
+        if check is not None:
+            matched[index] = check
+            wanted.remove(check)
     return matched
 
 
@@ -171,17 +159,27 @@ def _strip_ansi(text):
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
+def _printed(cell):
+    """What an executed cell printed on stdout."""
+    return "".join(output.get("text", "") for output in cell.get("outputs", [])
+                   if output.get("output_type") == "stream" and output.get("name") == "stdout")
+
+
+def _error(cell):
+    """``"Name: value"`` of an executed cell's first error, or None."""
+    error = next((output for output in cell.get("outputs", []) if output.get("output_type") == "error"), None)
+    if error is None:
+        return None
+    name, value = error.get("ename", "Error"), error.get("evalue", "")
+    return f"{name}: {value}" if value else name
+
+
 def _cell_outcome(cell):
     """(passed, message) from an executed cell's outputs: an error fails, else its last printed line."""
-    printed = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            ename, evalue = output.get("ename", "Error"), output.get("evalue", "")
-            return False, _short(_strip_ansi(f"{ename}: {evalue}" if evalue else ename))
-        if output.get("output_type") == "stream" and output.get("name") == "stdout":
-            printed.append(output.get("text", ""))
-    lines = [line for line in "".join(printed).splitlines() if line.strip()]
-    return True, _short(lines[-1]) if lines else "passed"
+    error = _error(cell)
+    if error is not None:
+        return False, _short(_strip_ansi(error))
+    return True, _short(judge_code.last_line(_printed(cell)))
 
 
 def _library_checks():
@@ -194,24 +192,6 @@ def _library_checks():
     for path in folder.rglob("*.py"):
         names.update(re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
     return frozenset(names)
-
-
-def _check_calls(code):
-    """The calls of a check's code: [{"check": name, "args": [source], "kwargs": {name: source}}]."""
-    calls = []
-    for statement in ast.parse(code).body:
-        call = statement.value
-        calls.append({
-            "check": call.func.id,
-            "args": [ast.unparse(argument) for argument in call.args],
-            "kwargs": {keyword.arg: ast.unparse(keyword.value) for keyword in call.keywords if keyword.arg},
-        })
-    return calls
-
-
-def _is_judged(check, library_checks):
-    """A check whose every function is one of the library's: the grader judges it itself."""
-    return all(name in library_checks for name in check_function_names(check.code))
 
 
 def course_file_hashes():
@@ -260,23 +240,21 @@ class _Trust:
                   f"'GRADER_PARAMETERS': {json.dumps(parameters)!r}, 'USER_NAMESPACE': globals()}})")
         return nbformat.v4.new_code_cell(source), key, nonce
 
-    def record_cell(self):
-        return self.cell("record")
-
     def judge_cell(self, check):
+        """A grader cell that judges ``check``: each call, its arguments as source, its exercise's row."""
         calls = []
-        for call in _check_calls(check.code):
-            row = exercise(call["check"])
+        for call in (statement.value for statement in ast.parse(check.code).body):
+            row = exercise(call.func.id)
             learner = None if row.learner_arguments is None else list(row.learner_arguments)
-            calls.append({**call, "references": list(row.references), "learner_arguments": learner})
+            calls.append({"check": call.func.id, "args": [ast.unparse(argument) for argument in call.args],
+                          "kwargs": {word.arg: ast.unparse(word.value) for word in call.keywords if word.arg},
+                          "references": list(row.references), "learner_arguments": learner})
         return self.cell("judge", calls=calls)
 
     def read(self, cell, key, nonce):
         """The signed verdict payload of a grader cell (dict), or a failure payload saying why there is none."""
-        text = "".join(output.get("text", "") for output in cell.get("outputs", [])
-                       if output.get("output_type") == "stream" and output.get("name") == "stdout")
         mark = judge_code.VERDICT_MARK + " "
-        for line in text.splitlines():
+        for line in _printed(cell).splitlines():
             if not line.startswith(mark):
                 continue
             body, _, signature = line[len(mark):].rpartition(" ")
@@ -286,23 +264,16 @@ class _Trust:
             payload = json.loads(body)
             if payload.get("nonce") == nonce:
                 return payload
-        errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
-        if errors:
-            error = errors[0]
-            reason = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".rstrip(": ")
-            return {"passed": False, "message": f"the grader's check did not finish ({reason})"}
+        error = _error(cell)
+        if error is not None:
+            return {"passed": False, "message": f"the grader's check did not finish ({error})"}
         return {"passed": False, "message": "no verdict from the grader's check: the submission silenced, "
                                             "redirected or rewrote the kernel's output"}
 
     def update(self, payload):
         """Keep what a signed verdict reports: the digests of the checks imported afresh, their ids."""
         if payload.get("digests"):
-            fresh = payload["digests"]
-            if self.digests is None:
-                self.digests = dict(fresh)
-            else:
-                self.digests = {name: value for name, value in self.digests.items()
-                                if not judge_code.is_checks_module(name)} | fresh
+            self.digests = judge_code.with_fresh_checks(self.digests or {}, payload["digests"])
         for name, identity in payload.get("check_ids", {}).items():
             known = self.check_ids.setdefault(name, [])
             if identity not in known:
@@ -318,19 +289,18 @@ class _KernelDied(Exception):
 class _NotebookRun:
     """Execute one notebook's cells in a fresh kernel and record each check's outcome."""
 
-    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files=None,
-                 kernel_prefix=None):
+    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files, kernel_prefix):
         self.notebook = notebook
         self.matched = matched
-        self.time_limit = time_limit
         self.deadline = time.monotonic() + time_limit
         self.cell_time_limit = cell_time_limit
         self.env = env
         self.workdir = workdir
-        self.files = course_file_hashes() if files is None else files
+        self.files = files
         self.kernel_prefix = kernel_prefix
-        library_checks = _library_checks()
-        self.judged = {check for check in matched.values() if _is_judged(check, library_checks)}
+        library_checks = _library_checks()  # a check made only of these, the grader judges itself
+        self.judged = {check for check in matched.values()
+                       if set(check_function_names(check.code)) <= library_checks}
         self.outcomes = {}
         self.not_run = f"not run: the notebook's time limit of {time_limit:g} s was reached"
         self._error_reply = None
@@ -341,30 +311,30 @@ class _NotebookRun:
     def _on_cell_error(self, cell, cell_index, execute_reply):
         self._error_reply = execute_reply.get("content", {})
 
-    def _execute(self, client, cell, index, store_history=True):
-        """Run one cell within the time left; return 'ok', 'error' or 'timeout' (seconds allowed)."""
-        import nbformat
+    def _execute_cell(self, client, cell, index, store_history):
+        """Run a cell (nbclient); the error it replied is kept in ``_error_reply``."""
         from nbclient.exceptions import DeadKernelError
 
-        seconds = max(1, int(min(self.cell_time_limit, self._remaining())))
-        client.timeout = seconds
-        client.error_on_timeout = {"ename": "TimeoutError", "evalue": f"the cell ran longer than {seconds} s"}
         self._error_reply = None
         try:
             client.execute_cell(cell, index, store_history=store_history)
         except DeadKernelError:
             raise _KernelDied(index) from None
+
+    def _execute(self, client, cell, index, store_history=True):
+        """Run one cell within the time left; return 'ok', 'error' or 'timeout' (seconds allowed)."""
+        import nbformat
+
+        seconds = max(1, int(min(self.cell_time_limit, self._remaining())))
+        client.timeout = seconds
+        client.error_on_timeout = {"ename": "TimeoutError", "evalue": f"the cell ran longer than {seconds} s"}
+        self._execute_cell(client, cell, index, store_history)
         if self._error_reply is None:
             return "ok", seconds
         if self._error_reply.get("ename") != "TimeoutError":
             return "error", seconds
-        probe = nbformat.v4.new_code_cell("pass")
         client.timeout = RESPONSIVE_PROBE_SECONDS
-        self._error_reply = None
-        try:
-            client.execute_cell(probe, index, store_history=False)
-        except DeadKernelError:
-            raise _KernelDied(index) from None
+        self._execute_cell(client, nbformat.v4.new_code_cell("pass"), index, store_history=False)
         if self._error_reply is not None:
             raise _KernelDied(index)
         return "timeout", seconds
@@ -383,20 +353,14 @@ class _NotebookRun:
         """One pass over the notebook in a new kernel, leaving out the cells in ``skip``."""
         from nbclient import NotebookClient
 
-        client = NotebookClient(
-            self.notebook,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            record_timing=False,
-            on_cell_error=self._on_cell_error,
-            resources={"metadata": {"path": str(self.workdir)}},
-            kernel_manager_class=kernel_manager_class(self.kernel_prefix),
-        )
+        client = NotebookClient(self.notebook, kernel_name="python3", allow_errors=True, record_timing=False,
+                                interrupt_on_timeout=True, on_cell_error=self._on_cell_error,
+                                resources={"metadata": {"path": str(self.workdir)}},
+                                kernel_manager_class=kernel_manager_class(self.kernel_prefix))
         with client.setup_kernel(env=self.env):
             trust = _Trust(self.files) if self.judged else None
             if trust is not None:
-                recorded = self._grader_cell(client, trust, trust.record_cell(), -1,
+                recorded = self._grader_cell(client, trust, trust.cell("record"), -1,
                                              what="importing the checks before the notebook's first cell")
                 if not recorded["passed"]:
                     trust.failure = recorded["message"]
@@ -522,12 +486,9 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
         except Exception as error:  # e.g. a kernel that cannot start: this notebook only
             outcomes = run.outcomes
             run.not_run = _short(f"not run: {type(error).__name__}: {error}")
-    results = {}
-    for check in checks:
-        if check not in matched.values():
-            results[check.name] = (False, f"missing: no cell runs `{check.code}`")
-        else:
-            results[check.name] = outcomes.get(check, (False, run.not_run))
+    found = set(matched.values())
+    results = {check.name: outcomes.get(check, (False, run.not_run)) if check in found
+               else (False, f"missing: no cell runs `{check.code}`") for check in checks}
     now = course_file_hashes()
     changed = sorted(name for name in set(files) | set(now) if files.get(name) != now.get(name))
     if changed:
@@ -549,11 +510,9 @@ def find_students(submissions_dir):
         raise FileNotFoundError(f"{submissions_dir} is not a folder; it should hold one folder per student.")
     students = {}
     for folder in sorted(path for path in submissions_dir.iterdir() if path.is_dir()):
-        if folder.name.startswith("."):
-            continue
-        students[folder.name] = sorted(
-            path for path in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts
-        )
+        if not folder.name.startswith("."):
+            students[folder.name] = sorted(path for path in folder.rglob("*.ipynb")
+                                           if ".ipynb_checkpoints" not in path.parts)
     loose = sorted(submissions_dir.glob("*.ipynb"))
     if loose:
         print(

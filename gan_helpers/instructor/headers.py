@@ -12,7 +12,7 @@ checking one's work afterwards: its badge opens ``notebooks/NAME``, its title en
 
     > **Solutions.** ... [exercise version](../exercises/01_x.ipynb) ...
 
-:func:`add_solutions_header` writes that header into a solution notebook (idempotent);
+:func:`with_solutions_header` writes that header into a solution notebook (idempotent);
 :func:`exercise_header` turns it into the exercise version's (``make-student`` does).
 """
 
@@ -89,13 +89,10 @@ def first_markdown_cell(notebook):
 
 
 def with_solutions_header(notebook, notebook_name):
-    """Put the solutions header into a notebook (a dict, changed in place); True when it changed."""
+    """Put the solutions header into a notebook (a dict, changed in place; a cell already right is left alone)."""
     cell = first_markdown_cell(notebook)
     if cell is None:
         raise NotebookFormatError(f"{notebook_name} has no markdown cell for its title and Colab badge.")
-    text = cell_source(cell)
-    header = solutions_header(text, notebook_name)
-    if header == text:
-        return False
-    with_source(cell, header)
-    return True
+    header = solutions_header(cell_source(cell), notebook_name)
+    if header != cell_source(cell):
+        with_source(cell, header)

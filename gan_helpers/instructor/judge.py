@@ -102,6 +102,15 @@ def _wrapped_targets(value):
             continue
 
 
+def _closure(function):
+    """The values in a function's closure cells (empty cells left out)."""
+    for cell in function.__closure__ or ():
+        try:
+            yield cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+
+
 def _callable_fingerprint(value, depth=0):
     """A string that changes when a function, class, method or module is replaced or rewritten.
 
@@ -113,14 +122,9 @@ def _callable_fingerprint(value, depth=0):
     if kind is types.FunctionType:
         parts = ["function", str(id(value)), str(id(value.__code__)), str(id(value.__defaults__)),
                  str(id(value.__kwdefaults__))]
-        if value.__closure__ and depth < 2:
-            for cell in value.__closure__:
-                try:
-                    content = cell.cell_contents
-                except ValueError:  # an empty cell
-                    continue
-                if callable(content):
-                    parts.append(str(_callable_fingerprint(content, depth + 1)))
+        if depth < 2:
+            parts += [str(_callable_fingerprint(content, depth + 1))
+                      for content in _closure(value) if callable(content)]
         return " ".join(parts)
     if kind is types.MethodType:
         return f"method {_callable_fingerprint(value.__func__, depth)} {id(value.__self__)}"
@@ -136,13 +140,16 @@ def _callable_fingerprint(value, depth=0):
     return None
 
 
-def _data_fingerprint(value):
-    """Strict modules (the checks) count data too: simple values by value, the rest by identity.
+def _fingerprint(name, value, strict):
+    """The fingerprint of attribute ``name``, or None where a change of it is not counted.
 
-    None (state set up later, e.g. a cache filled on first use) is not counted, as elsewhere.
+    Strict modules (the checks) count data too, dunder attributes aside: simple values by
+    value, the rest by identity; None (state set up later, e.g. a cache filled on first
+    use) is not counted, as elsewhere.
     """
-    if value is None:
-        return None
+    fingerprint = _callable_fingerprint(value)
+    if fingerprint is not None or not strict or name.startswith("__") or value is None:
+        return fingerprint
     if isinstance(value, (bool, int, float, complex, str, bytes)):
         return f"{type(value).__name__} {value!r}"
     return f"{type(value).__name__} {id(value)}"
@@ -159,9 +166,7 @@ def _class_fingerprints(cls, strict):
             continue
         if isinstance(value, functools.cached_property):
             value = value.func
-        fingerprint = _callable_fingerprint(value)
-        if fingerprint is None and strict and not name.startswith("__"):
-            fingerprint = _data_fingerprint(value)
+        fingerprint = _fingerprint(name, value, strict)
         if fingerprint is not None:
             found[name] = fingerprint
     return found
@@ -172,9 +177,7 @@ def _module_fingerprints(module, strict=False):
     name = vars(module).get("__name__")
     found = {MODULE_IDENTITY: str(id(module))}
     for attribute, value in list(vars(module).items()):
-        fingerprint = _callable_fingerprint(value)
-        if fingerprint is None and strict and not attribute.startswith("__"):
-            fingerprint = _data_fingerprint(value)
+        fingerprint = _fingerprint(attribute, value, strict)
         if fingerprint is None:
             continue
         found[attribute] = fingerprint
@@ -220,6 +223,11 @@ def digest(fingerprints):
     return str(hash(frozenset(fingerprints.items())))
 
 
+def with_fresh_checks(digests, fresh):
+    """``{module: digest}`` with the checks' modules replaced by ``fresh``'s (the checks imported afresh)."""
+    return {name: value for name, value in digests.items() if not is_checks_module(name)} | fresh
+
+
 def watched_module_names(loaded_by_checks):
     """The modules the checks run on: the packages importing them loaded, and the standard library.
 
@@ -229,13 +237,9 @@ def watched_module_names(loaded_by_checks):
     """
     packages = {name.split(".")[0] for name in loaded_by_checks} | {"numpy", "tensorflow", "keras", "gan_helpers"}
     packages -= set(UNWATCHED_PACKAGES)
-    standard = set(getattr(sys, "stdlib_module_names", ())) | {"builtins", "sys"}
-    names = []
-    for name, module in list(sys.modules.items()):
-        top = name.split(".")[0]
-        if isinstance(module, types.ModuleType) and name != "__main__" and (top in packages or top in standard):
-            names.append(name)
-    return sorted(names)
+    watched = packages | set(getattr(sys, "stdlib_module_names", ())) | {"builtins", "sys"}
+    return sorted(name for name, module in list(sys.modules.items()) if name != "__main__"
+                  and isinstance(module, types.ModuleType) and name.split(".")[0] in watched)
 
 
 def _describe(value):
@@ -287,7 +291,7 @@ def differences(module_name, before, now):
 
 
 def tampering(digests, pristine):
-    """(sentences, current snapshot): what differs from the grader's digests, named with the record."""
+    """Sentences naming what differs from the grader's digests (named with the help of the record)."""
     current = snapshot(list(digests))
     found = []
     for name, recorded in digests.items():
@@ -302,7 +306,7 @@ def tampering(digests, pristine):
             found.append(f"{name} was changed, and so was the grader's record of it")
             continue
         found.extend(differences(name, before, now))
-    return found, current
+    return found
 
 
 # ----------------------------------------------------------------------------------------
@@ -341,21 +345,13 @@ def file_differences(expected):
 # The checks, imported afresh
 
 
-def purge_checks():
+def fresh_checks():
+    """``gan_helpers.checks`` imported again from disk, every module of it new."""
     for name in list(sys.modules):
         if is_checks_module(name):
             del sys.modules[name]
-
-
-def fresh_checks():
-    """``gan_helpers.checks`` imported again from disk, every module of it new."""
-    purge_checks()
     importlib.invalidate_caches()
     return importlib.import_module(CHECKS_PACKAGE)
-
-
-def checks_module_names():
-    return sorted(name for name in sys.modules if is_checks_module(name))
 
 
 def check_function_ids():
@@ -421,10 +417,7 @@ def reached_references(function, references, user_ns, limit=2000):
     (``tf.function``, ``functools.partial``). Returns ``[(reference, path)]``, the path
     naming the steps, e.g. ``helper -> gan_helpers.ops.leaky_relu``.
     """
-    targets = {}
-    for reference, value in references.items():
-        for item in unwrapped(value):
-            targets[id(item)] = reference
+    targets = {id(item): reference for reference, value in references.items() for item in unwrapped(value)}
     found, seen = [], set()
     queue = [(function, "")]
     while queue and len(seen) < limit:
@@ -432,9 +425,7 @@ def reached_references(function, references, user_ns, limit=2000):
         if id(value) in seen:
             continue
         seen.add(id(value))
-        for item in unwrapped(value):
-            if id(item) in targets:
-                found.append((targets[id(item)], path or "itself"))
+        found += [(targets[id(item)], path or "itself") for item in unwrapped(value) if id(item) in targets]
         if isinstance(value, type) and vars(value).get("__module__") == "__main__":
             for name, member in vars(value).items():
                 if isinstance(member, (staticmethod, classmethod)):
@@ -448,11 +439,7 @@ def reached_references(function, references, user_ns, limit=2000):
             for name in names:
                 if name in user_ns:
                     queue.append((user_ns[name], _step(path, name)))
-            for cell in item.__closure__ or ():
-                try:
-                    queue.append((cell.cell_contents, _step(path, "a closure variable")))
-                except ValueError:
-                    pass
+            queue += [(content, _step(path, "a closure variable")) for content in _closure(item)]
             for default in list(item.__defaults__ or ()) + list((item.__kwdefaults__ or {}).values()):
                 queue.append((default, _step(path, "a default argument")))
             modules = [user_ns[name] for name in names if isinstance(user_ns.get(name), types.ModuleType)]
@@ -475,10 +462,7 @@ class ReferenceWatch:
     """A profile hook that notes each reference answer called while a notebook frame is on the stack."""
 
     def __init__(self, references, user_ns):
-        self.codes = {}
-        for reference, value in references.items():
-            for code in _codes(value):
-                self.codes[code] = reference
+        self.codes = {code: reference for reference, value in references.items() for code in _codes(value)}
         self.user_ns = user_ns
         self.calls = []
 
@@ -531,8 +515,7 @@ class _Verdict:
         self.payload = {"nonce": self.nonce, "passed": False, "message": "", "digests": {}, "check_ids": {}}
 
     def fail(self, message):
-        self.payload["passed"] = False
-        self.payload["message"] = message
+        self.payload.update(passed=False, message=message)
         return self
 
     def emit(self, stream):
@@ -558,8 +541,7 @@ def record(params, user_ns):
         if changed:
             return verdict.fail(_sentences(changed, "the kernel's gan_helpers differs from the grader's (install the same "
                                                     "version where the kernels run); different files"))
-        names = watched_module_names(set(sys.modules) - before)
-        pristine = snapshot(names)
+        pristine = snapshot(watched_module_names(set(sys.modules) - before))
     except Exception as error:
         return verdict.fail(f"the grader could not load the checks in the kernel: {type(error).__name__}: {error}")
     setattr(sys, STATE_ATTRIBUTE, pristine)
@@ -589,8 +571,13 @@ def _run_check(check, args, kwargs):
             check(*args, **kwargs)
     except (Exception, SystemExit) as error:
         return False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    lines = [line for line in printed.getvalue().splitlines() if line.strip()]
-    return True, lines[-1] if lines else "passed"
+    return True, last_line(printed.getvalue())
+
+
+def last_line(printed):
+    """The last line a passing check printed that is not blank (its verdict), or "passed"."""
+    lines = [line for line in printed.splitlines() if line.strip()]
+    return lines[-1] if lines else "passed"
 
 
 def judge(params, user_ns):
@@ -598,10 +585,7 @@ def judge(params, user_ns):
     verdict = _Verdict(params)
     pristine = getattr(sys, STATE_ATTRIBUTE, None)
     digests = params["digests"]
-    hooks = interpreter_hooks_set()
-    if hooks:
-        return verdict.fail(_sentences(hooks, "the submission changed what the checks run on"))
-    problems, _ = tampering(digests, pristine)
+    problems = interpreter_hooks_set() or tampering(digests, pristine)
     if problems:
         return verdict.fail(_sentences(problems, "the submission changed what the checks run on"))
     changed = file_differences(params["files"])
@@ -613,15 +597,13 @@ def judge(params, user_ns):
             return verdict.fail(f"the notebook redefines {call['check']} (it is now {_describe(bound)}): "
                                 "the checks are the course's")
     modules = fresh_checks()
-    fresh = snapshot(checks_module_names())
+    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
     fresh.pop(HOOKS)
-    pristine = dict(pristine or {})
-    pristine.update(fresh)
+    pristine = {**(pristine or {}), **fresh}
     setattr(sys, STATE_ATTRIBUTE, pristine)
-    digests = {name: value for name, value in digests.items() if not is_checks_module(name)}
-    digests.update({name: digest(value) for name, value in fresh.items()})
-    verdict.payload["digests"] = {name: digest(value) for name, value in fresh.items()}
-    verdict.payload["check_ids"] = check_function_ids()
+    fresh_digests = {name: digest(value) for name, value in fresh.items()}
+    digests = with_fresh_checks(digests, fresh_digests)
+    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
 
     message = "passed"
     for call in params["calls"]:
@@ -643,7 +625,7 @@ def judge(params, user_ns):
             sys.setprofile(None)
         if profiler is not watch:
             return verdict.fail("the submission changed the interpreter's profile hook while the check ran")
-        problems, _ = tampering(digests, pristine)
+        problems = tampering(digests, pristine)
         if problems:
             return verdict.fail(_sentences(problems, "the submission changed what the checks run on while the check ran"))
         if watch.calls:

@@ -108,9 +108,7 @@ def with_nbgrader_metadata(notebook):
 
 def nbgrader_problems(notebook, name):
     """Sentences naming the cells whose nbgrader metadata is not what :func:`cell_roles` gives (empty: none)."""
-    problems = []
-    for index, (cell, role) in enumerate(zip(notebook["cells"], cell_roles(notebook))):
-        if cell.get("metadata", {}).get("nbgrader") != role:
-            problems.append(f"{name}, cell {index}: its nbgrader metadata is missing or stale "
-                            "(python -m gan_helpers update-notebooks rewrites it).")
-    return problems
+    return [f"{name}, cell {index}: its nbgrader metadata is missing or stale "
+            "(python -m gan_helpers update-notebooks rewrites it)."
+            for index, (cell, role) in enumerate(zip(notebook["cells"], cell_roles(notebook)))
+            if cell.get("metadata", {}).get("nbgrader") != role]

@@ -16,7 +16,6 @@ class NotebookFormatError(ValueError):
     """A file that should be a notebook is not one, or its solution regions are unbalanced."""
 
 
-
 def read_notebook_json(path):
     """The notebook at ``path`` as a dict (nbformat 4 JSON), or NotebookFormatError."""
     path = Path(path)

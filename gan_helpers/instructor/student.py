@@ -94,10 +94,7 @@ def student_notebook(notebook, name="notebook"):
             with_source(cell, strip_markdown_answer(cell_source(cell), where))
     header = first_markdown_cell(student)
     if header is not None:
-        text = cell_source(header)
-        exercise = exercise_header(text, name)
-        if exercise != text:
-            with_source(header, exercise)
+        with_source(header, exercise_header(cell_source(header), name))
     return student
 
 
@@ -113,17 +110,12 @@ def make_student(src_dir, out_dir):
         raise FileNotFoundError(f"{src_dir} holds no .ipynb notebooks.")
     if out_dir.resolve() == src_dir.resolve():
         raise ValueError(f"The student version would overwrite the solutions in {src_dir}: pick another folder.")
-    texts = {}
-    for path in sources:
-        texts[path.name] = notebook_json_text(student_notebook(read_notebook_json(path), path.name))
+    texts = {path.name: notebook_json_text(student_notebook(read_notebook_json(path), path.name))
+             for path in sources}
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
     for name, text in texts.items():
-        target = out_dir / name
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
-
+        (out_dir / name).write_text(text, encoding="utf-8")
+    return [out_dir / name for name in texts]
 
 
 # ----------------------------------------------------------------------------------------
