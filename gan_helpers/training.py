@@ -10,9 +10,11 @@ moving average of G's weights (``ema``) and differentiable augmentation of real 
 generated images (``augment``, notebook 13). Around that step it adds:
 
 - **Speed.** The whole step is one ``tf.function``, traced once (its batch dimension is
-  ``None``, so the smaller last batch of an epoch reuses it). Losses wait on the device
-  in a small ring buffer until every ``print_every`` steps; noise is drawn in the
-  ``tf.data`` pipeline, and the next epoch's pipeline is ready before it is needed.
+  ``None``, so the smaller last batch of an epoch reuses it), and compiled with XLA
+  where that was measured to pay (``uses_xla``: long runs of the MLP GANs on a CPU).
+  Losses wait on the device in a small ring buffer until every ``print_every`` steps;
+  noise is drawn in the ``tf.data`` pipeline, and the next epoch's pipeline is ready
+  before it is needed.
 - **A guard against divergence.** An update is applied only when its loss and gradients
   are finite; when the generator's half of a step fails, the discriminator's half is
   undone from a copy taken at the start of the step. Training stops at the next
@@ -42,6 +44,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import layers
 
 from gan_helpers import settings
 from gan_helpers.data import load_mnist
@@ -115,6 +118,35 @@ def build_gan(make_discriminator, make_generator, *, strategy=None, mixed_precis
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return D, G, D_solver, G_solver
+
+
+# Layers of the MLP GANs (notebooks 05 and 06), whose step XLA was measured to speed up on a CPU.
+XLA_LAYERS = (layers.InputLayer, layers.Dense, layers.LeakyReLU, layers.ReLU, layers.Activation, layers.Reshape,
+              layers.Flatten)
+XLA_MIN_STEPS = 1500
+
+
+def uses_xla(D, G, steps):
+    """Whether ``run_a_gan`` compiles its step with XLA (``jit_compile=True``): never the learner's choice.
+
+    Only where it was measured to pay on a CPU (``benchmarks/bench_xla.py``): models
+    made of dense layers and activations only, the MLP GANs, in a call of at least
+    ``XLA_MIN_STEPS`` steps, which earns back the seconds XLA takes to compile (once
+    per batch size). XLA does not speed up a DCGAN's step on a CPU
+    (``benchmarks/bench_loop.py``), so convolutional models never use it, and neither
+    do the options of the later notebooks (``d_steps``, a penalty, ``ema``,
+    ``augment``, labels), a ``tf.distribute`` strategy or a GPU, where it was not
+    measured. A step XLA cannot compile is compiled again without it.
+    """
+    if steps < XLA_MIN_STEPS or gpu_available():
+        return False
+    return all(isinstance(layer, XLA_LAYERS) for model in (D, G) for layer in _all_layers(model))
+
+
+def _all_layers(model):
+    for layer in getattr(model, "layers", ()):
+        yield layer
+        yield from _all_layers(layer)
 
 
 def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=250, print_every=50,
@@ -242,10 +274,13 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
                   "Raise num_epochs to train on, or use a new checkpoint_dir.")
         return history
 
+    plain_step = d_steps == 1 and not conditional and (discriminator_penalty, ema, augment) == (None, None, None)
+    one_device = not tf.distribute.has_strategy() and strategy is tf.distribute.get_strategy()
+    xla = plain_step and one_device and uses_xla(D, G, end_step - start_step)
     run = GanRun(D=D, G=G, history=history, noise_size=noise_size, batch_size=batch_size, num_epochs=num_epochs,
                  steps_per_epoch=feed.steps_per_epoch, total_steps=total_steps, start_step=start_step,
                  end_step=end_step, print_every=print_every, show_every=show_every, strategy=strategy, notes=notes,
-                 d_steps=d_steps, num_classes=num_classes, sampler=G if step.G_ema is None else step.G_ema)
+                 d_steps=d_steps, num_classes=num_classes, sampler=G if step.G_ema is None else step.G_ema, xla=xla)
     loop = _Loop(run, step, feed, _Callbacks(callbacks, verbose), checkpoint, {**train_settings, "seed": seed})
     return loop.train()
 
@@ -320,7 +355,8 @@ class GanRun:
     ``d_steps`` is the number of critic updates per step (each on ``batch_size``
     real images); ``num_classes`` the classes of a conditional GAN (None otherwise);
     ``sampler`` the generator samples come from (the averaged one with ``ema``, else
-    ``G``); ``generate(noise)`` draws with it as the sample grids do.
+    ``G``); ``generate(noise)`` draws with it as the sample grids do. ``xla`` says
+    whether the step is compiled with XLA (see ``uses_xla``).
     """
 
     D: keras.Model
@@ -341,6 +377,7 @@ class GanRun:
     d_steps: int = 1
     num_classes: int = None
     sampler: keras.Model = None
+    xla: bool = False
 
     def generate(self, noise):
         """Images from ``noise`` (N, noise_size) by ``sampler`` (G by default), numpy float32 (N, ...) in [-1, 1].
@@ -486,7 +523,7 @@ class _Loop:
         upcoming, self.upcoming = self.upcoming, None
         spec, batches = upcoming.result() if upcoming else self._prepare(self.epoch, self.calls - self.epoch_start)
         if self.step.function is None:
-            self.run.train_step = self.step.compile(spec, capacity=self.read_every)
+            self.run.train_step = self.step.compile(spec, capacity=self.read_every, xla=self.run.xla)
         if self.epoch + 1 < self.run.num_epochs:
             self.upcoming = self.preparing.submit(self._prepare, self.epoch + 1, 0)
         return batches
@@ -501,10 +538,11 @@ class _Loop:
         if self.calls >= self.run.end_step:
             raise _Stop
         try:
-            self.step.function(batch)
+            self.step(batch)
         except NotImplementedError as error:
             raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet "
                                       f"({error!r}): finish its exercise first.") from error
+        self.run.train_step, self.run.xla = self.step.function, self.step.xla
         if self.steady is None:
             self.steady = self.window = (time.perf_counter(), self.calls + 1)
         self.calls += 1
@@ -910,6 +948,7 @@ class _TrainStep:
         self.d_steps, self.penalty, self.augment, self.ema = d_steps, penalty, augment, ema
         self.conditional = conditional
         self.function = self.losses = None
+        self.xla = False
         with strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_step")
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_epoch")
@@ -938,15 +977,28 @@ class _TrainStep:
             objects["G_ema"] = self.G_ema
         return objects
 
-    def compile(self, element_spec, capacity):
+    def compile(self, element_spec, capacity, xla=False):
         """Trace-once ``tf.function`` of a step's batch (a dict, see ``_DataFeed``), batch dimension None.
 
-        ``capacity`` is the most steps the loop runs between two read-backs of the losses.
+        ``capacity`` is the most steps the loop runs between two read-backs of the losses;
+        ``xla`` compiles it with XLA.
         """
         with self.strategy.scope():
             self.losses = tf.Variable(tf.zeros((capacity, len(self.LOSSES))), trainable=False, name="gan_losses")
-        self.function = tf.function(self._step, input_signature=[element_spec])
+        self.xla = xla
+        self.function = tf.function(self._step, input_signature=[element_spec], jit_compile=xla or None)
         return self.function
+
+    def __call__(self, batch):
+        """One step; a step XLA cannot compile (an operation it lacks) is compiled again without XLA, and run."""
+        try:
+            self.function(batch)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError, tf.errors.NotFoundError):
+            if not self.xla:
+                raise
+            self.xla = False
+            self.function = tf.function(self._step, input_signature=self.function.input_signature)
+            self.function(batch)
 
     # ------------------------------------------------------------ what D and G see
 

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import discriminator, generator, load_mnist, losses, training
+from gan_helpers import dc_generator, discriminator, generator, load_mnist, losses, training
 from gan_helpers.training import GanCallback, GanHistory, get_solvers, run_a_gan
 
 BATCH = 128
@@ -191,6 +191,54 @@ def test_a_nan_loss_stops_at_once_and_keeps_the_last_finite_weights(mnist_flat, 
     assert same_weights(weights(G), g_then), "G must keep its weights from the last finite step"
     assert int(D_solver.iterations.numpy()) == int(G_solver.iterations.numpy()) == 4
     assert all(np.all(np.isfinite(w)) for w in weights(D) + weights(G))
+
+
+# ----------------------------------------------------------------------------
+# XLA: used by itself where it pays, and never where it cannot compile
+# ----------------------------------------------------------------------------
+
+
+def test_xla_is_chosen_for_long_runs_of_dense_models_only():
+    D, G, _, _ = gan()
+    assert training.uses_xla(D, G, training.XLA_MIN_STEPS)
+    assert not training.uses_xla(D, G, training.XLA_MIN_STEPS - 1)  # too short to earn back the compilation
+    keras.utils.set_random_seed(0)
+    assert not training.uses_xla(discriminator(), dc_generator(), training.XLA_MIN_STEPS)
+
+
+@pytest.fixture()
+def xla_from_the_first_step(monkeypatch):
+    monkeypatch.setattr(training, "XLA_MIN_STEPS", 1)
+
+
+def test_an_xla_step_trains_and_its_nan_guard_holds(mnist_flat, xla_from_the_first_step):
+    D, G, D_solver, G_solver = gan()
+    recorder = Recorder()
+    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, nan_after(losses.generator_loss, 4),
+                        print_every=1, show_every=100, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=2,
+                        callbacks=[recorder], verbose=False)
+    assert recorder.run.xla and recorder.run.train_step.experimental_get_tracing_count() == 1
+    assert history.stopped == "nan" and history.steps_done == 4 and "generator loss is nan" in history.message
+    assert same_weights(weights(D), recorder.snapshots[4][0]) and same_weights(weights(G), recorder.snapshots[4][1])
+
+
+def test_a_step_xla_cannot_compile_trains_without_it(mnist_flat, xla_from_the_first_step):
+    def loss_with_a_string_op(logits_real, logits_fake):  # tf.strings has no XLA kernel
+        length = tf.strings.length(tf.strings.as_string(tf.reduce_sum(logits_real)))
+        return losses.discriminator_loss(logits_real, logits_fake) + 0.0 * tf.cast(length, tf.float32)
+
+    recorder = Recorder()
+    history = run_a_gan(*gan(), loss_with_a_string_op, losses.generator_loss, print_every=1, batch_size=BATCH,
+                        num_epochs=1, dataset=mnist_flat, seed=2, callbacks=[recorder], verbose=False)
+    assert history.stopped == "completed" and history.steps_done == STEPS_PER_EPOCH
+    assert not recorder.run.xla and np.all(np.isfinite(history.d_loss))
+
+
+def test_the_later_notebooks_options_train_without_xla(mnist_flat, xla_from_the_first_step):
+    recorder = Recorder()
+    run_a_gan(*gan(), losses.discriminator_loss, losses.generator_loss, batch_size=BATCH, num_epochs=1,
+              dataset=mnist_flat, seed=2, callbacks=[recorder], verbose=False, d_steps=2)
+    assert not recorder.run.xla
 
 
 # ----------------------------------------------------------------------------
