@@ -1,6 +1,6 @@
 """The training loop's cost: run_a_gan's step against a bare step, XLA, and the work at each epoch's end.
 
-    python benchmarks/bench_loop.py            # full: about 15 minutes on 2 quiet cores
+    python benchmarks/bench_loop.py            # full: about 10 minutes on 2 quiet cores
     python benchmarks/bench_loop.py --quick    # a smoke test: about 2 minutes, measures little
 
 (a) **The step.** Images per second of the same alternating GAN step (one discriminator
