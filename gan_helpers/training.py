@@ -120,35 +120,6 @@ def build_gan(make_discriminator, make_generator, *, strategy=None, mixed_precis
     return D, G, D_solver, G_solver
 
 
-# Layers of the MLP GANs (notebooks 05 and 06), whose step XLA was measured to speed up on a CPU.
-XLA_LAYERS = (layers.InputLayer, layers.Dense, layers.LeakyReLU, layers.ReLU, layers.Activation, layers.Reshape,
-              layers.Flatten)
-XLA_MIN_STEPS = 1500
-
-
-def uses_xla(D, G, steps):
-    """Whether ``run_a_gan`` compiles its step with XLA (``jit_compile=True``): never the learner's choice.
-
-    Only where it was measured to pay on a CPU (``benchmarks/bench_xla.py``): models
-    made of dense layers and activations only, the MLP GANs, in a call of at least
-    ``XLA_MIN_STEPS`` steps, which earns back the seconds XLA takes to compile (once
-    per batch size). XLA does not speed up a DCGAN's step on a CPU
-    (``benchmarks/bench_loop.py``), so convolutional models never use it, and neither
-    do the options of the later notebooks (``d_steps``, a penalty, ``ema``,
-    ``augment``, labels), a ``tf.distribute`` strategy or a GPU, where it was not
-    measured. A step XLA cannot compile is compiled again without it.
-    """
-    if steps < XLA_MIN_STEPS or gpu_available():
-        return False
-    return all(isinstance(layer, XLA_LAYERS) for model in (D, G) for layer in _all_layers(model))
-
-
-def _all_layers(model):
-    for layer in getattr(model, "layers", ()):
-        yield layer
-        yield from _all_layers(layer)
-
-
 def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show_every=250, print_every=50,
               batch_size=128, num_epochs=10, noise_size=96, *, dataset=None, seed=None, callbacks=None,
               verbose=True, checkpoint_dir=None, strategy=None, d_steps=1, discriminator_penalty=None, ema=None,
@@ -1493,6 +1464,35 @@ def _resolve_strategy(strategy, models, solvers):
         if owner is not strategy:
             raise ValueError(f"{name} was created outside the scope of the {type(strategy).__name__}. {how_to}")
     return strategy
+
+
+# Layers of the MLP GANs (notebooks 05 and 06), whose step XLA was measured to speed up on a CPU.
+XLA_LAYERS = (layers.InputLayer, layers.Dense, layers.LeakyReLU, layers.ReLU, layers.Activation, layers.Reshape,
+              layers.Flatten)
+XLA_MIN_STEPS = 1500
+
+
+def uses_xla(D, G, steps):
+    """Whether ``run_a_gan`` compiles its step with XLA (``jit_compile=True``): never the learner's choice.
+
+    Only where it was measured to pay on a CPU (``benchmarks/bench_xla.py``): models
+    made of dense layers and activations only, the MLP GANs, in a call of at least
+    ``XLA_MIN_STEPS`` steps, which earns back the seconds XLA takes to compile (once
+    per batch size). XLA does not speed up a DCGAN's step on a CPU
+    (``benchmarks/bench_loop.py``), so convolutional models never use it, and neither
+    do the options of the later notebooks (``d_steps``, a penalty, ``ema``,
+    ``augment``, labels), a ``tf.distribute`` strategy or a GPU, where it was not
+    measured. A step XLA cannot compile is compiled again without it.
+    """
+    if steps < XLA_MIN_STEPS or gpu_available():
+        return False
+    return all(isinstance(layer, XLA_LAYERS) for model in (D, G) for layer in _all_layers(model))
+
+
+def _all_layers(model):
+    for layer in getattr(model, "layers", ()):
+        yield layer
+        yield from _all_layers(layer)
 
 
 def _check_options(*, discriminator_penalty, ema, augment, num_classes):
