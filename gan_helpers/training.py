@@ -245,9 +245,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
                   "Raise num_epochs to train on, or use a new checkpoint_dir.")
         return history
 
-    plain_step = d_steps == 1 and not conditional and (discriminator_penalty, ema, augment) == (None, None, None)
-    one_device = not tf.distribute.has_strategy() and strategy is tf.distribute.get_strategy()
-    xla = plain_step and one_device and uses_xla(D, G, end_step - start_step)
+    xla = step.plain_on_one_device() and uses_xla(D, G, end_step - start_step)
     run = GanRun(D=D, G=G, history=history, noise_size=noise_size, batch_size=batch_size, num_epochs=num_epochs,
                  steps_per_epoch=feed.steps_per_epoch, total_steps=total_steps, start_step=start_step,
                  end_step=end_step, print_every=print_every, show_every=show_every, strategy=strategy, notes=notes,
@@ -509,11 +507,12 @@ class _Loop:
         if self.calls >= self.run.end_step:
             raise _Stop
         try:
-            self.step(batch)
+            fell_back = self.step(batch)
         except NotImplementedError as error:
             raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet "
                                       f"({error!r}): finish its exercise first.") from error
-        self.run.train_step, self.run.xla = self.step.function, self.step.xla
+        if fell_back:
+            self.run.train_step, self.run.xla = self.step.function, False
         if self.steady is None:
             self.steady = self.window = (time.perf_counter(), self.calls + 1)
         self.calls += 1
@@ -961,15 +960,23 @@ class _TrainStep:
         return self.function
 
     def __call__(self, batch):
-        """One step; a step XLA cannot compile (an operation it lacks) is compiled again without XLA, and run."""
+        """One step. A step XLA cannot compile (an operation it lacks) is compiled again without XLA and run:
+        returns True then, and ``function`` is the new one."""
         try:
             self.function(batch)
+            return False
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError, tf.errors.NotFoundError):
             if not self.xla:
                 raise
             self.xla = False
             self.function = tf.function(self._step, input_signature=self.function.input_signature)
             self.function(batch)
+            return True
+
+    def plain_on_one_device(self):
+        """Whether this is notebook 05's step (none of the later notebooks' options) on one device."""
+        plain = self.d_steps == 1 and not self.conditional and (self.penalty, self.ema, self.augment) == (None,) * 3
+        return plain and not tf.distribute.has_strategy() and self.strategy is tf.distribute.get_strategy()
 
     # ------------------------------------------------------------ what D and G see
 
@@ -1473,16 +1480,18 @@ XLA_MIN_STEPS = 1500
 
 
 def uses_xla(D, G, steps):
-    """Whether ``run_a_gan`` compiles its step with XLA (``jit_compile=True``): never the learner's choice.
+    """Whether ``run_a_gan`` compiles the plain step of D and G with XLA (``jit_compile=True``) for a call of
+    ``steps`` steps: never the learner's choice.
 
     Only where it was measured to pay on a CPU (``benchmarks/bench_xla.py``): models
     made of dense layers and activations only, the MLP GANs, in a call of at least
     ``XLA_MIN_STEPS`` steps, which earns back the seconds XLA takes to compile (once
     per batch size). XLA does not speed up a DCGAN's step on a CPU
     (``benchmarks/bench_loop.py``), so convolutional models never use it, and neither
-    do the options of the later notebooks (``d_steps``, a penalty, ``ema``,
-    ``augment``, labels), a ``tf.distribute`` strategy or a GPU, where it was not
-    measured. A step XLA cannot compile is compiled again without it.
+    does a GPU, where it was not measured. Nor, whatever this says, do the options of
+    the later notebooks (``d_steps``, a penalty, ``ema``, ``augment``, labels) or a
+    ``tf.distribute`` strategy (``run_a_gan`` checks those). A step XLA cannot compile
+    is compiled again without it.
     """
     if steps < XLA_MIN_STEPS or gpu_available():
         return False
