@@ -1,9 +1,33 @@
 """Run the test suite, notebooks included, in the course's quick mode.
 
-Kernels that nbval starts inherit this environment, so notebooks see it too.
+Kernels that nbval starts inherit this environment, so notebooks see it too. Each
+notebook's kernel also gets a fresh, empty folder of runs (``GAN_COURSE_RUNS``), so
+that no notebook finds what another one, or an earlier test run, saved there: each
+takes the same path through its cells whatever ran before or beside it.
 """
 
 import os
+import shutil
+import tempfile
+
+import pytest
 
 os.environ.setdefault("GAN_COURSE_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_RUNS = {}  # "root": this session's folder of runs folders, "notebook": the notebook they are for
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a notebook's first cell (when nbval starts its kernel), point GAN_COURSE_RUNS at a new folder."""
+    if item.path.suffix != ".ipynb" or _RUNS.get("notebook") == item.path:
+        return
+    _RUNS.setdefault("root", tempfile.mkdtemp(prefix="gan_course_runs_"))
+    _RUNS["notebook"] = item.path
+    os.environ["GAN_COURSE_RUNS"] = tempfile.mkdtemp(prefix=f"{item.path.stem}_", dir=_RUNS["root"])
+
+
+def pytest_sessionfinish(session):
+    if "root" in _RUNS:
+        shutil.rmtree(_RUNS["root"], ignore_errors=True)

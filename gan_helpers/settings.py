@@ -41,16 +41,18 @@ def quick_limit(count=None, most=None):
     return most if count is None else min(count, most)
 
 
-# Folder, relative to the notebook's own, where notebooks save what they trained.
+# Folder, relative to the notebook's own, where notebooks save what they trained;
+# GAN_COURSE_RUNS names another (the test suite gives each notebook a fresh one).
 RUNS_DIR = "runs"
+RUNS_ENV = "GAN_COURSE_RUNS"
 
 
 def run_dir(name):
     """Where a notebook saves what it trained: ``runs/NAME``, or ``runs/quick/NAME`` in quick mode.
 
-    Notebook 09 loads the generators of 05-07 from here. Quick mode writes apart so
-    that running the test suite never replaces a generator trained for real with a
-    20-step one.
+    ``runs`` is ``$GAN_COURSE_RUNS`` when that is set. Notebook 09 loads the generators
+    of 05-07 from here. Quick mode writes apart so that running the test suite never
+    replaces a generator trained for real with a 20-step one.
     """
-    base = Path(RUNS_DIR)
+    base = Path(os.environ.get(RUNS_ENV) or RUNS_DIR)
     return base / "quick" / name if quick_mode() else base / name

@@ -15,10 +15,17 @@ def test_quick_mode_reads_its_environment_variable(monkeypatch, value, quick):
 
 
 def test_quick_runs_are_saved_apart_from_real_ones(monkeypatch):
+    monkeypatch.delenv(settings.RUNS_ENV, raising=False)  # the suite sets it for each notebook
     monkeypatch.setenv(settings.QUICK_ENV, "0")
     assert settings.run_dir("05_vanilla_gan") == Path("runs") / "05_vanilla_gan"
     monkeypatch.setenv(settings.QUICK_ENV, "1")
     assert settings.run_dir("05_vanilla_gan") == Path("runs") / "quick" / "05_vanilla_gan"
+
+
+def test_another_folder_of_runs_is_named_by_its_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(settings.RUNS_ENV, str(tmp_path))
+    monkeypatch.setenv(settings.QUICK_ENV, "1")
+    assert settings.run_dir("07_dcgan") == tmp_path / "quick" / "07_dcgan"
 
 
 def test_quick_limit_caps_only_in_quick_mode(monkeypatch):

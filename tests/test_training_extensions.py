@@ -525,3 +525,58 @@ def test_get_solvers_takes_a_learning_rate_per_network_and_beta2():
 def test_bad_options_get_a_clear_error(options, error, words):
     with pytest.raises(error, match=words):
         train(tiny_gan(), images(8), **options)
+
+
+# ----------------------------------------------------------------------------
+# The order of the data, and mixed precision
+# ----------------------------------------------------------------------------
+
+
+class Sequence:
+    """Graph-side record of the ids of the real images, in the order the critic updates take them."""
+
+    def __init__(self, size):
+        self.seen = tf.Variable(0, trainable=False)
+        self.ids = tf.Variable(tf.fill([size], -1), trainable=False)
+
+    def penalty(self, D, real, fake):
+        ids = tf.cast(tf.round(real[:, 0, 0, 0] * 64.0), tf.int32) - 1
+        count = tf.shape(ids)[0]
+        self.ids.scatter_nd_update(tf.range(self.seen, self.seen + count)[:, None], ids)
+        self.seen.assign_add(count)
+        return tf.constant(0.0)
+
+    def epochs(self, count):
+        return self.ids.numpy().reshape(-1, count).tolist()
+
+
+def order_of_the_data(seed, count=12, epochs=3):
+    sequence = Sequence(count * epochs)
+    train(tiny_gan(), numbered_images(count), num_epochs=epochs, seed=seed, discriminator_penalty=sequence.penalty)
+    return sequence.epochs(count)
+
+
+def test_every_epoch_reshuffles_the_data_in_an_order_its_seed_fixes():
+    first = order_of_the_data(seed=0)
+    assert all(sorted(epoch) == list(range(12)) for epoch in first)  # every image once an epoch
+    assert len({tuple(epoch) for epoch in first}) == 3  # a new order every epoch
+    assert order_of_the_data(seed=0) == first  # the seed fixes it
+    assert order_of_the_data(seed=1) != first
+
+
+def test_mixed_precision_trains_on_a_cpu_with_loss_scaling():
+    keras.utils.set_random_seed(0)
+    D, G, D_solver, G_solver = build_gan(tiny_discriminator, tiny_generator, mixed_precision=True)
+    assert D.compute_dtype == G.compute_dtype == "float16" and D.variable_dtype == "float32"
+    before = weights(D)
+
+    def tiny_discriminator_loss(logits_real, logits_fake):
+        # Its gradients (about 1e-10) are zero in float16 unless the loss is scaled up first.
+        return 1e-9 * losses.discriminator_loss(logits_real, logits_fake)
+
+    history = train((D, G, D_solver, G_solver), images(8), num_epochs=2, d_loss=tiny_discriminator_loss)
+    assert history.stopped == "completed" and history.steps_done == 4
+    assert np.all(np.isfinite(history.d_loss + history.g_loss))
+    assert int(D_solver.iterations.numpy()) == int(G_solver.iterations.numpy()) == 4
+    assert not all(np.array_equal(a, b) for a, b in zip(before, weights(D))), "the scaled loss trained D"
+    assert G(tf.zeros((1, NOISE))).dtype == tf.float16

@@ -7,6 +7,7 @@ to 2,048 images, so an epoch of 128-image batches is 16 steps.
 import contextlib
 import io
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -144,8 +145,9 @@ def test_another_configuration_is_refused_and_the_run_left_alone(resumed_run):
     assert (out / "config.json").read_text() == config_before
 
 
-def test_overwrite_starts_a_new_run_and_keeps_files_it_did_not_write(resumed_run):
-    out, _, _ = resumed_run
+def test_overwrite_starts_a_new_run_and_keeps_files_it_did_not_write(resumed_run, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(resumed_run[0], out)  # a run of its own to overwrite: the fixture's serves other tests
     (out / "my_notes.txt").write_text("mine")
     status, printed, _ = train("--out", str(out), "--epochs", "1", "--model", "dcgan", "--overwrite",
                                "--batch-size", "64", "--num-samples", "16", "--print-every", "10")
