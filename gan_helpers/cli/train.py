@@ -60,9 +60,11 @@ def add_arguments(parser):
                       help="the data set, or a folder of your own images (any size, JPEG/PNG/...) (default: mnist)")
     data.add_argument("--data-root", type=Path, default=None, metavar="PATH",
                       help="where the cifar10 or dogs files are: cifar-10-python.tar.gz or its extracted folder; "
-                           "the Stanford Dogs archives or folders (default: the usual places)")
+                           "the folder holding the extracted Stanford Dogs or Kaggle photos and boxes "
+                           "(default: the usual places)")
     data.add_argument("--download", action="store_true",
-                      help="download cifar10 or dogs when they are not found (needs the internet)")
+                      help="download cifar10 when it is not found (needs the internet); the dogs are "
+                           "downloaded by hand (README: Data)")
     data.add_argument("--class", dest="data_class", choices=CIFAR10_CLASSES, default=None, metavar="CLASS",
                       help=f"train on one CIFAR-10 class: {', '.join(CIFAR10_CLASSES)} (default: all)")
     data.add_argument("--model", choices=runs.MODELS, default=None,
@@ -158,7 +160,7 @@ def load_data(config, args):
             raise CorruptDatasetError(f"CIFAR-10 at {args.data_root} holds no {config.data_class} images.")
         return loaded.images, config
     if config.data == "dogs":
-        loaded = load_dogs(args.data_root, image_size=config.image_size, download=args.download)
+        loaded = load_dogs(args.data_root, image_size=config.image_size)
         return dogs_dataset(loaded.images, config.batch_size, seed=config.seed), config
     loaded = load_image_folder(config.data, config.image_size, channels=config.image_shape[-1])
     return loaded.images, config.with_channels(loaded.images.shape[-1])

@@ -13,7 +13,6 @@ from gan_helpers.data.dogs import (
     DogsReport,
     augment_images,
     dogs_dataset,
-    download_dogs,
     find_dogs,
     load_dogs,
     load_dogs_or_standin,

@@ -26,7 +26,6 @@ central one if asked: the dogs (``gan_helpers.data.dogs``) read their photos thr
 """
 
 import dataclasses
-import io
 import math
 import os
 import time
@@ -220,16 +219,15 @@ def decode_crops(source, image_size, boxes=(), min_side=1):
     return [np.asarray(_upright(crop, orientation), dtype=np.uint8) for crop in crops], len(regions) - len(usable)
 
 
-def read_crops(data, image_size, boxes=(), min_side=1):
-    """``decode_crops`` of one file's bytes, never raising: ``(crops, problem, too_small)``.
+def read_crops(path, image_size, boxes=(), min_side=1):
+    """``decode_crops`` of one file, never raising: ``(crops, problem, too_small)``.
 
-    ``problem`` is None, 'empty' (no bytes) or 'corrupt' (``data`` is None because the
-    file could not be read, or it cannot be decoded).
+    ``problem`` is None, 'empty' (0 bytes) or 'corrupt' (the file cannot be read or decoded).
     """
-    if not data:
-        return [], "corrupt" if data is None else "empty", 0
     try:
-        crops, too_small = decode_crops(io.BytesIO(data), image_size, boxes, min_side)
+        if os.path.getsize(path) == 0:
+            return [], "empty", 0
+        crops, too_small = decode_crops(path, image_size, boxes, min_side)
     except Exception:  # a broken file can make PIL raise nearly anything; it is skipped, not fatal
         return [], "corrupt", 0
     return crops, None, too_small
@@ -294,11 +292,7 @@ def load_image_folder(folder, image_size=DEFAULT_IMAGE_SIZE, *, limit=None, verb
         if report.images >= wanted:
             break
         report.files += 1
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = None
-        crops, problem, _ = read_crops(data, image_size)
+        crops, problem, _ = read_crops(path, image_size)
         if crops:
             images[report.images] = crops[0]
             report.grey = report.grey and is_grey(crops[0])

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_helpers.data import dogs as dogs_module
 from gan_helpers.data import (
     CorruptDatasetError,
     DatasetNotFoundError,
@@ -90,20 +89,6 @@ def _write_folder(root, files):
         path.write_bytes(data)
 
 
-def _write_tar(path, files):
-    with tarfile.open(path, "w") as tar:
-        for name, data in files:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
-def _write_zip(path, files):
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in files:
-            archive.writestr(name, data)
-
-
 def _kaggle_images(images):
     return [("all-dogs/" + name.rsplit("/", 1)[-1], data) for name, data in images]
 
@@ -112,15 +97,9 @@ def make_layout(root, layout):
     """Write the test set into ``root`` in one of the accepted layouts; returns root."""
     images, annotations = _stanford_files()
     root.mkdir(parents=True, exist_ok=True)
-    if layout == "stanford-archives":
-        _write_tar(root / "images.tar", images)
-        _write_tar(root / "annotation.tar", annotations)
-    elif layout == "stanford-folders":
+    if layout == "stanford":
         _write_folder(root, images + annotations)
-    elif layout == "kaggle-zips":
-        _write_zip(root / "all-dogs.zip", _kaggle_images(images))
-        _write_zip(root / "Annotation.zip", annotations)
-    elif layout == "kaggle-folders":
+    elif layout == "kaggle":
         _write_folder(root, _kaggle_images(images) + annotations)
     elif layout == "plain":
         _write_folder(root, [(name.rsplit("/", 1)[-1], data) for name, data in images])
@@ -131,11 +110,14 @@ def _centre_colour(crop):
     return crop[16:48, 16:48].reshape(-1, 3).mean(axis=0)
 
 
-@pytest.mark.parametrize("layout", ["stanford-archives", "stanford-folders", "kaggle-zips", "kaggle-folders"])
-def test_every_layout_with_boxes_gives_one_crop_per_dog(tmp_path, layout):
+@pytest.mark.parametrize("layout, given", [("stanford", ""), ("kaggle", ""), ("stanford", "Images"),
+                                           ("kaggle", "all-dogs")])
+def test_every_layout_with_boxes_gives_one_crop_per_dog(tmp_path, layout, given):
     root = make_layout(tmp_path / "dogs", layout)
-    images, report = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
+    images, report = load_dogs(root / given, cache_dir=tmp_path / "cache", verbose=False)
 
+    photos = root / ("Images" if layout == "stanford" else "all-dogs")
+    assert report.source == f"{photos} with boxes from {root / 'Annotation'}"
     assert images.shape == (6, 64, 64, 3) and images.dtype == np.uint8
     assert report.crops == 6 and report.photos == 8
     assert {k: v for k, v in report.skipped.items() if v} == EXPECTED_SKIPPED
@@ -153,7 +135,7 @@ def test_plain_folder_uses_whole_photos_center_cropped(tmp_path):
     images, report = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
 
     assert images.shape == (5, 64, 64, 3)
-    assert report.source.startswith("plain folder of images") and report.no_box == report.photos == 8
+    assert report.source == f"{root} (no boxes: whole photos)" and report.no_box == report.photos == 8
     assert {k: v for k, v in report.skipped.items() if v} == EXPECTED_SKIPPED
     # photo 1: the 150x150 center square of a 200x150 photo; the red square (x 40..140) is centered
     np.testing.assert_allclose(_centre_colour(images[0]), RED, atol=12)
@@ -177,7 +159,7 @@ def test_plain_folder_photos_are_read_like_any_folder_of_images(tmp_path):
 
 
 def test_second_load_reads_the_cache_without_decoding(tmp_path):
-    root = make_layout(tmp_path / "dogs", "stanford-archives")
+    root = make_layout(tmp_path / "dogs", "stanford")
     first = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
     second = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
     assert not first.report.from_cache and second.report.from_cache
@@ -193,7 +175,7 @@ def test_second_load_reads_the_cache_without_decoding(tmp_path):
 
 
 def test_cache_is_rebuilt_when_the_photos_or_settings_change(tmp_path):
-    root = make_layout(tmp_path / "dogs", "stanford-folders")
+    root = make_layout(tmp_path / "dogs", "stanford")
     cache = tmp_path / "cache"
     load_dogs(root, cache_dir=cache, verbose=False)
     extra = root / "Images" / CHIHUAHUA / "n02085620_9.jpg"
@@ -210,7 +192,7 @@ def test_cache_is_rebuilt_when_the_photos_or_settings_change(tmp_path):
 
 
 def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path):
-    root = make_layout(tmp_path / "dogs", "stanford-folders")
+    root = make_layout(tmp_path / "dogs", "stanford")
     first = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
     cache_file = first.report.cache_file
     expected = np.array(first.images)
@@ -223,7 +205,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path):
 
 
 def test_report_is_saved_next_to_the_cache_and_prints_the_counts(tmp_path, capsys):
-    root = make_layout(tmp_path / "dogs", "kaggle-zips")
+    root = make_layout(tmp_path / "dogs", "kaggle")
     images, report = load_dogs(root, cache_dir=tmp_path / "cache")
     printed = capsys.readouterr().out
     assert "6 dog images" in printed and "1 corrupt" in printed and "1 empty" in printed and "1 tiny" in printed
@@ -231,15 +213,16 @@ def test_report_is_saved_next_to_the_cache_and_prints_the_counts(tmp_path, capsy
     assert saved["crops"] == 6 and saved["skipped"]["corrupt"] == 1
 
 
-def test_nothing_found_lists_the_layouts_and_downloads_nothing(tmp_path):
+def test_nothing_found_says_where_to_get_the_photos_and_how_to_extract_them(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(DatasetNotFoundError) as caught:
         load_dogs(empty, cache_dir=tmp_path / "cache", verbose=False)
     message = str(caught.value)
-    for name in ("images.tar", "annotation.tar", "Images/", "Annotation/", "all-dogs.zip", "plain folder"):
-        assert name in message
-    assert "download=True" in message
+    assert message.startswith(f"No dog photos found in {empty}.")
+    for words in ("http://vision.stanford.edu/aditya86/ImageNetDogs/", "kaggle.com/competitions/generative-dog-images",
+                  "tar -xf images.tar", "Images/ (or all-dogs/) and Annotation/", "load_dogs(root=...)"):
+        assert words in message
     assert list(empty.iterdir()) == []
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         load_dogs(tmp_path / "nowhere", cache_dir=tmp_path / "cache", verbose=False)
@@ -248,16 +231,52 @@ def test_nothing_found_lists_the_layouts_and_downloads_nothing(tmp_path):
 def test_annotations_without_photos_say_what_is_missing(tmp_path):
     root = tmp_path / "dogs"
     _write_folder(root, _stanford_files()[1])
-    with pytest.raises(DatasetNotFoundError, match="not the photos"):
+    with pytest.raises(DatasetNotFoundError, match=r"No dog photos found in .* \(only the boxes, Annotation/\)"):
         load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
 
 
-def test_a_broken_archive_is_reported_as_corrupt(tmp_path):
+def _write_tar(path, files):
+    with tarfile.open(path, "w") as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_archives_not_yet_extracted_are_named_with_the_way_to_extract_them(tmp_path):
+    images, annotations = _stanford_files()
     root = tmp_path / "dogs"
     root.mkdir()
-    (root / "images.tar").write_bytes(b"not a tar at all" * 100)
-    with pytest.raises(CorruptDatasetError, match="images.tar is not a readable tar"):
+    _write_tar(root / "images.tar", images)
+    _write_tar(root / "annotation.tar", annotations)
+    with pytest.raises(DatasetNotFoundError, match="holds images.tar, annotation.tar, not extracted: extract them"):
         load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
+    with pytest.raises(DatasetNotFoundError, match="images.tar is a file: extract it and pass the folder"):
+        load_dogs(root / "images.tar", cache_dir=tmp_path / "cache", verbose=False)
+
+    # Kaggle's photos extracted, its boxes still zipped: not read as photos without boxes
+    kaggle = tmp_path / "kaggle"
+    _write_folder(kaggle, _kaggle_images(images))
+    with zipfile.ZipFile(kaggle / "Annotation.zip", "w") as archive:
+        for name, data in annotations:
+            archive.writestr(name, data)
+    with pytest.raises(DatasetNotFoundError, match="holds Annotation.zip, not extracted") as caught:
+        load_dogs(kaggle, cache_dir=tmp_path / "cache", verbose=False)
+    assert "unzip" in str(caught.value)
+
+    # extracted, the same folder loads (the archives left beside the folders are ignored)
+    _write_folder(root, images + annotations)
+    assert load_dogs(root, cache_dir=tmp_path / "cache", verbose=False).report.crops == 6
+
+
+def test_an_unreadable_box_file_is_counted_and_its_photo_used_whole(tmp_path):
+    root = make_layout(tmp_path / "dogs", "stanford")
+    (root / "Annotation" / CHIHUAHUA / "n02085620_1").write_bytes(b"<annotation><object>cut short")
+    images, report = load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
+    assert report.skipped["bad annotation"] == 1 and report.no_box == 2
+    # photo 1 whole: its 150x150 central square, grey around the red square
+    assert report.crops == 6 and np.abs(images[0].reshape(-1, 3).mean(axis=0) - RED).max() > 40
+    np.testing.assert_allclose(_centre_colour(images[0]), RED, atol=12)
 
 
 def test_only_unusable_files_is_a_clear_error(tmp_path):
@@ -267,25 +286,6 @@ def test_only_unusable_files_is_a_clear_error(tmp_path):
     (root / "b.png").write_bytes(b"")
     with pytest.raises(CorruptDatasetError, match="None of the 2 image files"):
         load_dogs(root, cache_dir=tmp_path / "cache", verbose=False)
-
-
-def test_download_when_asked_fetches_both_archives(tmp_path, monkeypatch):
-    served = make_layout(tmp_path / "served", "stanford-archives")
-    for name in ("images.tar", "annotation.tar"):
-        monkeypatch.setitem(dogs_module.STANFORD_DOGS_URLS, name, (served / name).as_uri())
-    target = tmp_path / "downloaded"
-    images, report = load_dogs(target, download=True, cache_dir=tmp_path / "cache", verbose=False)
-    assert sorted(p.name for p in target.iterdir()) == ["annotation.tar", "images.tar"]
-    assert images.shape == (6, 64, 64, 3) and report.source.startswith("Stanford Dogs archives")
-
-
-def test_failed_download_says_where_to_put_the_files(tmp_path, monkeypatch):
-    monkeypatch.setitem(dogs_module.STANFORD_DOGS_URLS, "images.tar", (tmp_path / "missing.tar").as_uri())
-    target = tmp_path / "downloaded"
-    with pytest.raises(DatasetNotFoundError) as caught:
-        load_dogs(target, download=True, cache_dir=tmp_path / "cache", verbose=False)
-    assert "failed" in str(caught.value) and str(target) in str(caught.value)
-    assert not any(p.suffix == ".part" for p in target.iterdir())
 
 
 def _resident_mb():
@@ -375,6 +375,6 @@ def test_standin_is_labelled_loudly_when_the_photos_are_missing(tmp_path, capsys
 
 
 def test_standin_is_not_used_when_the_photos_are_there(tmp_path):
-    root = make_layout(tmp_path / "dogs", "kaggle-folders")
+    root = make_layout(tmp_path / "dogs", "kaggle")
     images, report = load_dogs_or_standin(root, cache_dir=tmp_path / "cache", verbose=False)
     assert not report.standin and images.shape == (6, 64, 64, 3)

@@ -17,12 +17,6 @@ def _solid(size, colour, mode="RGB"):
     return Image.new(mode, size, colour)
 
 
-def _png_bytes():
-    buffer = io.BytesIO()
-    _solid((12, 10), BLUE).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _save(picture, path, **options):
     path.parent.mkdir(parents=True, exist_ok=True)
     picture.save(path, **options)
@@ -144,10 +138,13 @@ def test_a_large_jpeg_decoded_at_reduced_size_keeps_its_square_inside_the_pictur
     np.testing.assert_allclose(crops[0].reshape(-1, 3).mean(axis=0), RED, atol=3)
 
 
-def test_a_file_that_cannot_be_read_or_decoded_is_reported_not_raised():
-    assert read_crops(b"", 8)[1] == "empty" and read_crops(None, 8)[1] == "corrupt"
-    assert read_crops(b"GIF89a and then nothing", 8)[1] == "corrupt"
-    crops, problem, too_small = read_crops(_png_bytes(), 8)
+def test_a_file_that_cannot_be_read_or_decoded_is_reported_not_raised(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "cut.gif").write_bytes(b"GIF89a and then nothing")
+    _save(_solid((12, 10), BLUE), tmp_path / "blue.png")
+    assert read_crops(tmp_path / "empty.png", 8)[1] == "empty" and read_crops(tmp_path / "gone.png", 8)[1] == "corrupt"
+    assert read_crops(tmp_path / "cut.gif", 8)[1] == "corrupt"
+    crops, problem, too_small = read_crops(tmp_path / "blue.png", 8)
     assert problem is None and too_small == 0 and crops[0].shape == (8, 8, 3)
 
 
