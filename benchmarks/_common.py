@@ -6,6 +6,10 @@ import platform
 import time
 from pathlib import Path
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The lines a results table opens with when it comes from a smoke test (--quick).
 SMOKE_TEST_LINES = ["**Smoke test (`--quick`): a few seconds of training measure nothing; run without `--quick` for the "
@@ -14,7 +18,6 @@ SMOKE_TEST_LINES = ["**Smoke test (`--quick`): a few seconds of training measure
 
 def machine():
     """CPU model, core count, Python / TensorFlow / Keras versions."""
-    import keras
     import tensorflow as tf
 
     cpu = platform.processor() or platform.machine()
@@ -36,22 +39,21 @@ def machine():
     }
 
 
-class Budget:
-    """A ``run_a_gan`` callback that stops training (as Ctrl-C does) once ``budget_s``
-    seconds have passed since ``start`` (a reading of ``clock``: ``time.perf_counter``, the
-    wall clock, by default; ``time.process_time`` counts the CPU seconds of this process,
-    all its threads, which other jobs on the machine do not use up).
-
-    It checks the clock in ``on_log``, so every ``print_every`` steps: a small
-    ``print_every`` keeps the overshoot small.
+class Budget(keras.callbacks.Callback):
+    """A ``run_a_gan`` callback that stops training (``model.stop_training``, the weights kept) once
+    ``budget_s`` seconds have passed since ``start`` (a reading of ``clock``: ``time.perf_counter``,
+    the wall clock, by default; ``time.process_time`` counts the CPU seconds of this process,
+    all its threads, which other jobs on the machine do not use up). It checks the clock after
+    every step.
     """
 
     def __init__(self, start, budget_s, clock=time.perf_counter):
+        super().__init__()
         self.start, self.budget_s, self.clock = start, budget_s, clock
 
-    def on_log(self, step, logs):
+    def on_train_batch_end(self, batch, logs=None):
         if self.clock() - self.start >= self.budget_s:
-            raise KeyboardInterrupt
+            self.model.stop_training = True
 
 
 def force_full_mode():

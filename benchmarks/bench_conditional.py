@@ -72,21 +72,22 @@ DESIGNS = {
 }
 
 
-class EpochAgreement(training.GanCallback):
+class EpochAgreement(keras.callbacks.Callback):
     """Class agreement on ``num_samples`` samples at every epoch's end; the seconds it takes are kept apart."""
 
     def __init__(self, num_samples, seed):
+        super().__init__()
         self.num_samples, self.seed = num_samples, seed
         self.records, self.scoring_s = [], 0.0
 
-    def on_train_begin(self, run):
-        self.run = run
-
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch, logs=None):
+        history = self.model.history
+        if history.epochs_done != epoch + 1:  # stopped inside the epoch
+            return
         start = time.perf_counter()
-        agreement = metrics.class_agreement(self.run.G, self.num_samples, seed=self.seed)
+        agreement = metrics.class_agreement(self.model.G, self.num_samples, seed=self.seed)
         self.scoring_s += time.perf_counter() - start
-        self.records.append({"epoch": epoch, "step": logs["step"], "class_agreement": agreement.overall})
+        self.records.append({"epoch": epoch + 1, "step": history.steps_done, "class_agreement": agreement.overall})
 
 
 def train(design, seed, epochs, quick, loss="hinge"):

@@ -1,4 +1,4 @@
-"""What the live training view costs: run_a_gan with and without widgets.LiveTraining.
+"""What the live training view costs: run_a_gan with and without display.LiveTraining.
 
     python benchmarks/bench_live_view.py           # about 3 minutes
     python benchmarks/bench_live_view.py --quick   # a smoke test
@@ -22,7 +22,7 @@ import _common
 
 _common.force_full_mode()
 
-from gan_helpers import ops, widgets  # noqa: E402
+from gan_helpers import display, ops  # noqa: E402
 from gan_helpers.data import load_mnist  # noqa: E402
 from gan_helpers.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_helpers.models import discriminator, generator  # noqa: E402
@@ -54,7 +54,7 @@ def main(argv=None):
     plain, live = [], []
     for repeat in range(repeats):
         plain.append(train_seconds(images, num_epochs, []))
-        live.append(train_seconds(images, num_epochs, [widgets.LiveTraining(display=False, print_summary=False)]))
+        live.append(train_seconds(images, num_epochs, [display.LiveTraining(display=False, print_summary=False)]))
         print(f"repeat {repeat + 1}: no callbacks {plain[-1]:.1f} s, live view {live[-1]:.1f} s")
 
     ratios = [b / a for a, b in zip(plain, live)]
@@ -63,7 +63,7 @@ def main(argv=None):
     results = {
         "machine": _common.machine(),
         "settings": {"examples": examples, "num_epochs": num_epochs, "steps": steps, "repeats": repeats,
-                     "plot_interval_s": widgets.PLOT_INTERVAL_S, "quick": args.quick},
+                     "plot_interval_s": display.PLOT_INTERVAL_S, "quick": args.quick},
         "no_callbacks_s": plain, "live_view_s": live, "paired_ratios": ratios, "overhead": overhead,
     }
     m = results["machine"]

@@ -1,56 +1,52 @@
-"""The training loop's cost: run_a_gan's step against a bare step, XLA, and the work at each epoch's end.
+"""The training loop's cost: run_a_gan on Keras's fit against the loop it replaced, a bare step, and each epoch's end.
 
-    python benchmarks/bench_loop.py            # full: about 10 minutes on 2 quiet cores
-    python benchmarks/bench_loop.py --quick    # a smoke test: about 2 minutes, measures little
+    python benchmarks/bench_loop.py            # full: about 15 minutes on 2 quiet cores
+    python benchmarks/bench_loop.py --quick    # a smoke test: about 3 minutes, measures little
 
-(a) **The step.** Images per second of the same alternating GAN step (one discriminator
-    update on real images and G(z), then one generator update on fresh noise) three ways,
-    on the same models, optimizers (``get_solvers()``), losses and MNIST images:
+(a) **The loop.** Images per second of the same alternating GAN step (one discriminator
+    update on real images and G(z), then one generator update on fresh noise), on the same
+    models, optimizers (``get_solvers()``), losses and MNIST images, five ways:
 
-    - ``run_a_gan`` as a notebook calls it (losses read back every 50 steps, a sample
-      grid every 250, no display), its steady speed (``history.images_per_sec``:
-      tracing and the first step left out);
+    - ``run_a_gan`` as a notebook calls it (no display), which builds a ``gan.GAN`` and
+      calls ``keras.Model.fit`` with the course's callbacks;
+    - ``run_a_gan`` of commit d70c562, the course's own loop that ``fit`` replaced (issue
+      19), read from the repository's history at run time (``git show``), so that no
+      copy of it stays in the tree;
+    - the ``gan.GAN`` model trained by ``fit`` directly on the course's data feed, without
+      the course's callbacks, with ``steps_per_execution`` 1 and 8 (Keras then runs 8
+      steps per call from Python, in a ``tf.while_loop``, and calls the callbacks once
+      for the 8);
     - a bare ``tf.function`` of the step, written as a tutorial would (noise drawn in the
-      step), fed by a plain ``tf.data`` pipeline (``from_tensor_slices``, ``batch``, a
-      ``map`` scaling to [-1, 1], ``prefetch``);
-    - the same bare step with ``jit_compile=True`` (XLA).
+      step), fed by a plain ``tf.data`` pipeline.
 
-    For the MLP GAN of notebook 05 and the MNIST DCGAN of notebook 07
-    (``models.dc_discriminator``, ``models.dc_generator``). The three run ``--repeats``
-    times interleaved in one process (the order rotating from one repeat to the next),
-    so that each repeat gives a pair of ratios measured a minute apart at most:
-    run_a_gan / bare and XLA / bare. The machine's noise swamps a single pair; the
-    median of the paired ratios and their range say what holds.
-
-    Then the compiled steps alone, without a pipeline or a loop around them: the very
-    function ``run_a_gan`` trains with (``GanRun.train_step``, kept from a two-step call)
-    and the two bare steps, each called in bursts of ``steps / 10`` on one batch held in
-    memory, ``2 x --repeats`` times interleaved. Short bursts close together make these
-    pairs far less noisy, and they tell the step's own cost from the loop's. Each burst is
-    also timed in this process's CPU time (``time.process_time``, all its threads): the
-    work a step costs, which other processes on a shared machine disturb far less than
-    they disturb the wall clock.
+    Each way's steady speed: from the end of its first step (tracing and compilation left
+    out) to its last, in wall time (``history.images_per_sec`` for both ``run_a_gan``s,
+    a callback's clock for ``fit``, the loop's for the bare step); and for both
+    ``run_a_gan``s the whole call too, compilation included, as a learner waits for it.
+    For the MLP GAN of notebook 05 and the MNIST DCGAN of notebook 07. The ways run
+    ``--repeats`` times interleaved in one process (the order rotating), so that each
+    repeat gives paired ratios measured within a minute: the machine's noise swamps a
+    single pair, the median of the paired ratios and their range say what holds.
 
 (b) **Per-epoch cost.** ``python -m gan_helpers train --data FOLDER --model dcgan
     --image-size 32 --print-every 2`` on a folder of 12,000 PNG pictures (the first
     12,000 MNIST training digits, 28x28, written to a temporary folder), for ``--epochs``
-    epochs. A callback placed first records the time of every report and of every
+    epochs. A callback records the time of every report (every 2 steps) and of every
     epoch's end. The windows between two reports within an epoch give the steady time
     per step (their median); the window across an epoch's end, less its steps at that
-    pace, is the work done there: checkpoint, sample grid, TensorBoard, the next
-    epoch's pipeline. Its share of an epoch is that over the epoch's steps at the steady
-    pace plus that work. (Reports every 2 steps make the windows short, so the machine's
-    noise hardly enters; they also draw a sample grid every 10 steps, which slows the
-    steps a little, not the epoch's end.)
+    pace, is the work done there: checkpoint, sample grid, TensorBoard. Its share of an
+    epoch is that over the epoch's steps at the steady pace plus that work.
 
 Writes benchmarks/results/loop.json and loop.md (``loop_quick.*`` with --quick).
 """
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -64,9 +60,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gan_helpers import losses, models, training  # noqa: E402
+from gan_helpers import GAN, losses, models, training  # noqa: E402
 from gan_helpers.cli import main as command_line  # noqa: E402
 from gan_helpers.data import load_mnist  # noqa: E402
+from gan_helpers.data.feed import GanFeed  # noqa: E402
 
 BATCH_SIZE = 128
 NOISE_DIM = models.NOISE_DIM
@@ -76,13 +73,14 @@ MODELS = {
     "DCGAN": (models.dc_discriminator, models.dc_generator, (28, 28, 1)),
 }
 FOLDER_IMAGES = 12_000
-GAP_TARGET = 0.10  # run_a_gan may be at most this much behind the bare step
-XLA_GAIN = 0.10  # XLA is worth using by default from this median gain on
+REPLACED = "d70c562"  # the commit whose run_a_gan fit replaced
+NOT_SLOWER = 0.95  # the fit-based loop's median paired ratio to the replaced one must be at least this
+PAYS = 1.10  # steps_per_execution is used where its median gain is at least 10 %, as XLA is
 EPOCH_END_TARGET = 0.05  # end-of-epoch work as a share of an epoch
 
 
 # ----------------------------------------------------------------------------
-# (a) The step, three ways
+# (a) The loop, five ways
 # ----------------------------------------------------------------------------
 
 
@@ -92,10 +90,23 @@ def build(name, seed):
     return training.build_gan(make_D, make_G)
 
 
-def bare_step(D, G, D_solver, G_solver, jit_compile):
+def replaced_training():
+    """``gan_helpers.training`` as it was at commit ``REPLACED``, imported from the repository's history."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "show", f"{REPLACED}:gan_helpers/training.py"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / "replaced_training.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("replaced_training", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bare_step(D, G, D_solver, G_solver):
     """The alternating step as a tutorial writes it: one ``tf.function``, noise drawn inside."""
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function
     def step(real):
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
@@ -114,12 +125,12 @@ def bare_step(D, G, D_solver, G_solver, jit_compile):
 class Bare:
     """A bare step and its models, built once and timed over the same images each repeat."""
 
-    def __init__(self, name, images, jit_compile, seed=0):
+    def __init__(self, name, images, seed=0):
         self.shape = MODELS[name][2]
-        self.step = bare_step(*build(name, seed), jit_compile=jit_compile)
+        self.step = bare_step(*build(name, seed))
         self.images = images
 
-    def images_per_sec(self):
+    def __call__(self):
         shape = self.shape
         batches = (tf.data.Dataset.from_tensor_slices(self.images).batch(BATCH_SIZE)
                    .map(lambda b: tf.reshape(tf.cast(b, tf.float32) / 127.5 - 1.0, (-1, *shape)))
@@ -133,65 +144,56 @@ class Bare:
             elif index >= WARMUP_STEPS:
                 timed += int(real.shape[0])
         float(g_loss)
-        return timed / (time.perf_counter() - start)
+        return {"steady": timed / (time.perf_counter() - start)}
 
 
-class Library:
-    """``run_a_gan`` as a notebook calls it, without a display; the same models every repeat."""
+class Call:
+    """A ``run_a_gan`` (today's, or the replaced one) as a notebook calls it, without a display, on fresh models."""
 
-    def __init__(self, name, images, seed=0):
-        self.images, self.seed = images, seed
-        self.parts = build(name, seed)
+    def __init__(self, module, name, images):
+        self.module, self.name, self.images = module, name, images
 
-    def images_per_sec(self):
-        history = training.run_a_gan(*self.parts, losses.discriminator_loss, losses.generator_loss,
-                                     batch_size=BATCH_SIZE, num_epochs=1, dataset=self.images, seed=self.seed,
-                                     verbose=False)
+    def __call__(self):
+        parts = build(self.name, 0)
+        start = time.perf_counter()
+        history = self.module.run_a_gan(*parts, losses.discriminator_loss, losses.generator_loss,
+                                        batch_size=BATCH_SIZE, num_epochs=1, dataset=self.images, seed=0,
+                                        verbose=False)
+        seconds = time.perf_counter() - start
         if history.stopped != "completed":
             raise RuntimeError(f"run_a_gan stopped: {history.message}")
-        return history.images_per_sec
+        return {"steady": history.images_per_sec, "whole": history.steps_done * BATCH_SIZE / seconds}
 
 
-class Keep(training.GanCallback):
-    def on_train_begin(self, run):
-        self.run = run
+class SteadyClock(keras.callbacks.Callback):
+    """Images per second from the end of the first call of the train function to the end of training."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not hasattr(self, "first"):
+            self.first = (time.perf_counter(), batch + 1)
+        self.last = (time.perf_counter(), batch + 1)
+
+    def images_per_sec(self):
+        (t0, s0), (t1, s1) = self.first, self.last
+        return (s1 - s0) * BATCH_SIZE / (t1 - t0)
 
 
-class StepsAlone:
-    """The compiled steps alone, called ``burst`` times in a row on one batch held in memory.
+class Fit:
+    """``gan.GAN`` trained by ``fit`` on the course's data feed, no course callback, ``steps_per_execution``."""
 
-    run_a_gan's is the very function it trains with (``GanRun.train_step``, taken from a
-    two-step call); no pipeline and no Python loop around either.
-    """
+    def __init__(self, name, images, steps_per_execution):
+        self.images, self.steps_per_execution = images, steps_per_execution
+        D, G, D_solver, G_solver = build(name, 0)
+        self.gan = GAN(D, G, NOISE_DIM, data_shape=MODELS[name][2])
+        self.gan.compile(D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
+                         steps_per_execution=steps_per_execution)
+        self.feed = GanFeed(images, MODELS[name][2], BATCH_SIZE, NOISE_DIM, 0)
 
-    def __init__(self, name, images, burst):
-        shape = MODELS[name][2]
-        self.real = tf.reshape(tf.cast(images[:BATCH_SIZE], tf.float32) / 127.5 - 1.0, (-1, *shape))
-        z_d, z_g = (tf.random.uniform((BATCH_SIZE, NOISE_DIM), -1.0, 1.0) for _ in range(2))
-        keep, parts = Keep(), build(name, 0)
-        training.run_a_gan(*parts, losses.discriminator_loss, losses.generator_loss, batch_size=BATCH_SIZE,
-                           num_epochs=1, dataset=images[: 2 * BATCH_SIZE], seed=0, verbose=False, callbacks=[keep])
-        library, G = keep.run.train_step, parts[1]
-        bare, xla = (bare_step(*build(name, 0), jit_compile=jit) for jit in (False, True))
-        batch = {"real": self.real, "z_d": z_d, "z_g": z_g}  # one step's batch, as run_a_gan's pipeline yields it
-        self.ways = {"run_a_gan": (lambda: library(batch), lambda _: G.trainable_variables[-1].numpy()),
-                     "bare": (lambda: bare(self.real), lambda out: float(out[1])),
-                     "bare_xla": (lambda: xla(self.real), lambda out: float(out[1]))}
-        self.burst, self.cpu_speeds = burst, {way: [] for way in self.ways}
-        for way in self.ways:
-            self.images_per_sec(way)  # traced and warm
-            self.cpu_speeds[way].clear()
-
-    def images_per_sec(self, way):
-        """Images per second of wall time; images per second of this process's CPU time go to ``cpu_speeds``."""
-        call, wait = self.ways[way]
-        start, cpu_start = time.perf_counter(), time.process_time()
-        for _ in range(self.burst):
-            out = call()
-        wait(out)
-        images = self.burst * BATCH_SIZE
-        self.cpu_speeds[way].append(images / (time.process_time() - cpu_start))
-        return images / (time.perf_counter() - start)
+    def __call__(self):
+        clock = SteadyClock()
+        self.gan.fit(self.feed.steps(0, 1), epochs=1, steps_per_epoch=self.feed.steps_per_epoch, verbose=0,
+                     callbacks=[clock], shuffle=False)
+        return {"steady": clock.images_per_sec()}
 
 
 def spread(values):
@@ -201,34 +203,38 @@ def spread(values):
 
 
 def interleaved(measures, repeats, label):
-    """``repeats`` rounds of every way (the order rotating), then the paired ratios to the bare step."""
+    """``repeats`` rounds of every way (the order rotating): ``{way: {"steady": [...], "whole": [...]}}``."""
     order = list(measures)
-    speeds = {way: [] for way in order}
+    speeds = {way: {} for way in order}
     for repeat in range(repeats):
-        for way in order[repeat % 3:] + order[: repeat % 3]:
-            speeds[way].append(measures[way]())
+        for way in order[repeat % len(order):] + order[: repeat % len(order)]:
+            for clock, value in measures[way]().items():
+                speeds[way].setdefault(clock, []).append(value)
         print(f"  {label}, repeat {repeat + 1}/{repeats}: " +
-              ", ".join(f"{way} {speeds[way][-1]:,.0f}" for way in order) + " images/s", flush=True)
-    library = [a / b for a, b in zip(speeds["run_a_gan"], speeds["bare"])]
-    xla = [a / b for a, b in zip(speeds["bare_xla"], speeds["bare"])]
-    return {"repeats": repeats, "images_per_sec": speeds, "run_a_gan_over_bare": {"paired": library, **spread(library)},
-            "xla_over_bare": {"paired": xla, **spread(xla)}}
+              ", ".join(f"{way} {speeds[way]['steady'][-1]:,.0f}" for way in order) + " images/s", flush=True)
+    return speeds
 
 
-def compare_steps(name, images, repeats, burst):
-    """The three ways, whole loops (fed by tf.data) and the compiled steps alone."""
-    loops = {"run_a_gan": Library(name, images).images_per_sec,
-             "bare": Bare(name, images, jit_compile=False).images_per_sec,
-             "bare_xla": Bare(name, images, jit_compile=True).images_per_sec}
-    whole = interleaved(loops, repeats, f"{name}, whole loops")
-    alone = StepsAlone(name, images, burst)
-    steps = interleaved({way: (lambda way=way: alone.images_per_sec(way)) for way in alone.ways}, 2 * repeats,
-                        f"{name}, steps alone")
-    cpu = {key: [a / b for a, b in zip(alone.cpu_speeds[way], alone.cpu_speeds["bare"])]
-           for key, way in (("run_a_gan_over_bare", "run_a_gan"), ("xla_over_bare", "bare_xla"))}
-    steps["cpu_time"] = {"images_per_sec": alone.cpu_speeds, **{key: {"paired": r, **spread(r)} for key, r in cpu.items()}}
-    return {"loops": {"steps_per_run": len(images) // BATCH_SIZE, **whole},
-            "steps_alone": {"burst": burst, **steps}}
+RATIOS = {  # name: (numerator way, denominator way, clock)
+    "fit / replaced, steady": ("run_a_gan", "replaced", "steady"),
+    "fit / replaced, whole calls": ("run_a_gan", "replaced", "whole"),
+    "fit / bare step": ("run_a_gan", "bare", "steady"),
+    "replaced / bare step": ("replaced", "bare", "steady"),
+    "steps_per_execution 8 / 1": ("fit, 8 steps a call", "fit, 1 step a call", "steady"),
+}
+
+
+def compare_loops(name, images, repeats):
+    measures = {"run_a_gan": Call(training, name, images), "replaced": Call(replaced_training(), name, images),
+                "fit, 1 step a call": Fit(name, images, 1), "fit, 8 steps a call": Fit(name, images, 8),
+                "bare": Bare(name, images)}
+    speeds = interleaved(measures, repeats, name)
+    ratios = {}
+    for key, (top, bottom, clock) in RATIOS.items():
+        paired = [a / b for a, b in zip(speeds[top][clock], speeds[bottom][clock])]
+        ratios[key] = {"paired": paired, **spread(paired)}
+    return {"repeats": repeats, "steps_per_run": len(images) // BATCH_SIZE, "images_per_sec": speeds,
+            "ratios": ratios}
 
 
 # ----------------------------------------------------------------------------
@@ -236,17 +242,20 @@ def compare_steps(name, images, repeats, burst):
 # ----------------------------------------------------------------------------
 
 
-class Timer(training.GanCallback):
-    """Times every report and every epoch's end (called first, before the run's other callbacks)."""
+class Timer(keras.callbacks.Callback):
+    """Times every report (every ``print_every`` steps) and every epoch's end."""
 
     def __init__(self):
+        super().__init__()
         self.logs, self.epochs = [], []
 
-    def on_log(self, step, logs):
-        self.logs.append((time.perf_counter(), step))
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.history.steps_done
+        if step % self.params["print_every"] == 0:
+            self.logs.append((time.perf_counter(), step))
 
-    def on_epoch_end(self, epoch, logs):
-        self.epochs.append((time.perf_counter(), logs["step"]))
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append((time.perf_counter(), self.model.history.steps_done))
 
 
 def write_pictures(folder, count):
@@ -282,7 +291,7 @@ def epoch_costs(timer, steps_per_epoch):
 
     Reports come every few steps; the windows between two reports without an epoch's end
     give the steady time per step (their median), the window across an epoch's end
-    holds that end's work (checkpoint, grids, logs, the next epoch's pipeline) on top.
+    holds that end's work (checkpoint, grids, logs) on top.
     """
     boundaries = [step for _, step in timer.epochs]
     steady, crossing = [], []
@@ -322,13 +331,7 @@ def _range(stats, digits=2):
     return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f} to {stats['max']:.{digits}f})"
 
 
-def _step_measures(results):
-    """``(model, what, measure)`` for the rows of table (a): whole loops, steps alone, steps alone in CPU time."""
-    for name, both in results["steps"].items():
-        yield name, "whole loops", both["loops"]
-        yield name, "steps alone", both["steps_alone"]
-        if "cpu_time" in both["steps_alone"]:
-            yield name, "steps alone, CPU time", both["steps_alone"]
+WAYS = ("bare", "replaced", "run_a_gan", "fit, 1 step a call", "fit, 8 steps a call")
 
 
 def markdown(results, command):
@@ -337,46 +340,45 @@ def markdown(results, command):
              f"{m['cpu']}, {m['cores']} cores, TensorFlow {m['tensorflow']}, Keras {m['keras']}, {m['date']}. "
              f"Load average {results['load_before'][0]:.2f} before, {results['load_after'][0]:.2f} after "
              "(other processes share these cores when it is above 0).", "",
-             "## (a) The step: run_a_gan and XLA against a bare tf.function step", "",
-             "Median of the paired ratios (lowest to highest); images/s are medians of the repeats, per second of "
-             "wall time, or of the process's CPU time in the CPU-time rows.", ""]
+             f"## (a) The loop: run_a_gan on `fit`, the loop it replaced ({REPLACED}), `fit` alone, a bare step", "",
+             "Steady images per second (median of the repeats, wall time, compilation left out), and the median of "
+             "the paired ratios (lowest to highest). \"Whole calls\" count the compilation in, as a learner waits.", ""]
+    if results["settings"]["quick"]:
+        lines += _common.SMOKE_TEST_LINES
     rows = []
-    for name, what, steps in _step_measures(results):
-        ratios = steps["cpu_time"] if what.endswith("CPU time") else steps
-        speeds = ratios["images_per_sec"]
-        size = (f"{steps['repeats']} x {steps['steps_per_run']} steps" if what == "whole loops"
-                else f"{steps['repeats']} x bursts of {steps['burst']}")
-        rows.append([f"{name}, {what}", size,
-                     *(f"{statistics.median(speeds[way]):,.0f}" for way in ("bare", "run_a_gan", "bare_xla")),
-                     _range(ratios["run_a_gan_over_bare"]), _range(ratios["xla_over_bare"])])
-    lines += [_common.markdown_table(["model", "repeats", "bare step", "run_a_gan", "bare step, XLA",
-                                      "run_a_gan / bare", "XLA / bare"], rows), ""]
-    for name, what, steps in _step_measures(results):
-        ratios = steps["cpu_time"] if what.endswith("CPU time") else steps
-        lines.append(f"- {name}, {what}: run_a_gan / bare paired ratios "
-                     f"{', '.join(f'{r:.2f}' for r in ratios['run_a_gan_over_bare']['paired'])}; XLA / bare "
-                     f"{', '.join(f'{r:.2f}' for r in ratios['xla_over_bare']['paired'])}.")
-    e = results["epochs"]
-    lines += ["", f"## (b) Per-epoch cost of `train --data FOLDER --model dcgan --image-size 32`", "",
-              f"{e['pictures']:,} pictures (MNIST digits as 28x28 PNGs), {e['epochs_trained']} epochs, reports every "
-              f"{e['print_every']} steps, {e['total_seconds']:.0f} s in all (loading the pictures included); "
-              f"{len(e['epoch_ends'])} epoch ends measured.", "",
-              f"- Within an epoch: {e['images_per_sec_in_epoch']:,.0f} images/s; over whole epochs: "
-              f"{e['images_per_sec_over_epoch']:,.0f} images/s.",
-              f"- End-of-epoch work (checkpoint, grids, logs, the next epoch's pipeline): "
-              f"{_range(e['overhead_s'])} s per epoch, {_range({k: 100 * v for k, v in e['share'].items() if k != 'quartiles'}, 1)} % "
-              f"of an epoch (target: under {100 * EPOCH_END_TARGET:.0f} %).",
-              "", f"Command: `{command}`"]
+    for name, loops in results["loops"].items():
+        speeds = loops["images_per_sec"]
+        rows.append([name, f"{loops['repeats']} x {loops['steps_per_run']} steps",
+                     *(f"{statistics.median(speeds[way]['steady']):,.0f}" for way in WAYS)])
+    lines += [_common.markdown_table(["model", "repeats", "bare step", f"run_a_gan {REPLACED}", "run_a_gan (fit)",
+                                      "fit, 1 step a call", "fit, 8 steps a call"], rows), ""]
+    rows = [[name, *(_range(loops["ratios"][key]) for key in RATIOS)] for name, loops in results["loops"].items()]
+    lines += [_common.markdown_table(["model", *RATIOS], rows), ""]
+    for name, loops in results["loops"].items():
+        for key, ratio in loops["ratios"].items():
+            lines.append(f"- {name}, {key}: {', '.join(f'{r:.2f}' for r in ratio['paired'])}.")
+    e = results.get("epochs")
+    if e:
+        lines += ["", "## (b) Per-epoch cost of `train --data FOLDER --model dcgan --image-size 32`", "",
+                  f"{e['pictures']:,} pictures (MNIST digits as 28x28 PNGs), {e['epochs_trained']} epochs, reports "
+                  f"every {e['print_every']} steps, {e['total_seconds']:.0f} s in all (loading the pictures "
+                  f"included); {len(e['epoch_ends'])} epoch ends measured.", "",
+                  f"- Within an epoch: {e['images_per_sec_in_epoch']:,.0f} images/s; over whole epochs: "
+                  f"{e['images_per_sec_over_epoch']:,.0f} images/s.",
+                  f"- End-of-epoch work (checkpoint, grids, logs): {_range(e['overhead_s'])} s per epoch, "
+                  f"{_range({k: 100 * v for k, v in e['share'].items() if k != 'quartiles'}, 1)} % of an epoch "
+                  f"(target: under {100 * EPOCH_END_TARGET:.0f} %)."]
+    lines += ["", f"Command: `{command}`"]
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats in (a) (default 5)")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats in (a) (default 7)")
     parser.add_argument("--steps", type=int, default=None,
                         help="timed steps per run in (a) (default 150 for the MLP GAN, 60 for the DCGAN)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs trained in (b) (default 5)")
-    parser.add_argument("--only", choices=["steps", "epochs"], default=None, help="run one part only")
+    parser.add_argument("--only", choices=["loops", "epochs"], default=None, help="run one part only")
     parser.add_argument("--quick", action="store_true", help="a smoke test: tiny sizes, 2 repeats")
     parser.add_argument("--output-dir", type=Path, default=_common.RESULTS_DIR, help="where to write results")
     args = parser.parse_args(argv)
@@ -389,21 +391,21 @@ def main(argv=None):
     results = {"machine": _common.machine(), "load_before": load_before,
                "settings": {"batch_size": BATCH_SIZE, "repeats": repeats, "steps": steps, "quick": args.quick}}
     if args.only != "epochs":
-        results["steps"] = {}
+        results["loops"] = {}
         for name in MODELS:
-            print(f"(a) {name}: run_a_gan, bare step, bare step with XLA, {repeats} repeats ...", flush=True)
+            print(f"(a) {name}: {', '.join(WAYS)}, {repeats} repeats ...", flush=True)
             images = x_train[: (steps[name] + WARMUP_STEPS) * BATCH_SIZE]
-            results["steps"][name] = compare_steps(name, images, repeats, burst=max(steps[name] // 10, 3))
-    if args.only != "steps":
+            results["loops"][name] = compare_loops(name, images, repeats)
+    if args.only != "loops":
         print(f"(b) train --data FOLDER on {pictures:,} pictures, {epochs} epochs ...", flush=True)
         results["epochs"] = measure_epochs(pictures, epochs, print_every=2)
     results["load_after"] = os.getloadavg()
     suffix = "_quick" if args.quick else ""
     command = "python benchmarks/bench_loop.py" + (" --quick" if args.quick else "")
-    if args.only is None:
-        _common.write_results(f"loop{suffix}", results, markdown(results, command), args.output_dir)
-    else:
-        print(results)
+    if args.only is not None:
+        suffix += f"_{args.only}"
+        command += f" --only {args.only}"
+    _common.write_results(f"loop{suffix}", results, markdown(results, command), args.output_dir)
     return 0
 
 

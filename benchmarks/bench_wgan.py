@@ -97,15 +97,16 @@ MODELS = {
 }
 
 
-class ScoredBudget(training.GanCallback):
+class ScoredBudget(keras.callbacks.Callback):
     """Stops training after ``budget_s`` seconds and scores G at ``checkpoints`` (seconds) on the way.
 
     The clock starts at ``start`` (a ``time.perf_counter()`` reading taken before the models
     were built) and stops while G is scored, so scoring costs no training time. It is
-    checked every ``PRINT_EVERY`` steps (``on_log``).
+    checked every ``PRINT_EVERY`` steps.
     """
 
     def __init__(self, start, budget_s, checkpoints, num_samples, seed):
+        super().__init__()
         self.start, self.budget_s = start, budget_s
         self.pending = sorted(t for t in checkpoints if t < budget_s)
         self.num_samples, self.seed = num_samples, seed
@@ -113,13 +114,13 @@ class ScoredBudget(training.GanCallback):
         self.last_step = 0
         self.records = []
 
-    def on_train_begin(self, run):
-        self.run = run
-
     def elapsed(self):
         return time.perf_counter() - self.start - self.paused
 
-    def on_log(self, step, logs):
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.history.steps_done
+        if step % PRINT_EVERY:
+            return
         elapsed = self.elapsed()
         if self.pending and elapsed >= self.pending[0]:
             while self.pending and elapsed >= self.pending[0]:
@@ -128,13 +129,13 @@ class ScoredBudget(training.GanCallback):
             self.records.append(self._record(step, elapsed))
             self.paused += time.perf_counter() - scoring
         if self.elapsed() >= self.budget_s:
-            raise KeyboardInterrupt
+            self.model.stop_training = True
 
     def _record(self, step, elapsed):
-        history = self.run.history
+        history = self.model.history
         since = slice(self.last_step, step)
         self.last_step = step
-        scores = metrics.evaluate_generator(self.run.G, self.num_samples, noise_size=self.run.noise_size,
+        scores = metrics.evaluate_generator(self.model.G, self.num_samples, noise_size=self.model.noise_size,
                                             seed=self.seed)
         record = {"seconds": round(elapsed, 1), "step": step, "fid": scores.fid, "precision": scores.precision,
                   "recall": scores.recall, "digits_covered": scores.digits_covered,

@@ -10,7 +10,7 @@ MLP GAN trained on MNIST (batch 128, 469 steps an epoch) for ``--epochs`` epochs
 with XLA and without (``XLA_MIN_STEPS`` set to 1 or out of reach), ``--repeats`` pairs
 interleaved in one process (the order alternating), fresh models every call. A call's
 time includes everything a learner waits for: tracing, XLA's compilation (once per batch
-size: a full batch and the epoch's last, smaller one), the steps and the read-backs.
+size: a full batch and the epoch's last, smaller one), the steps and the callbacks.
 Ratios are time without XLA over time with it (above 1: XLA is faster), paired, in wall
 time and in this process's CPU time (which other processes on a shared machine disturb
 less).
@@ -37,19 +37,13 @@ def timed_call(images, epochs, xla, seed):
     """Seconds (wall, CPU) of one ``run_a_gan`` call on fresh models, and whether its step used XLA."""
     training.XLA_MIN_STEPS = 1 if xla else 10**12
     D, G, D_solver, G_solver = training.build_gan(discriminator, generator)
-    keep = _Keep()
     wall, cpu = time.perf_counter(), time.process_time()
     history = training.run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
-                                 dataset=images, num_epochs=epochs, seed=seed, verbose=False, callbacks=[keep])
+                                 dataset=images, num_epochs=epochs, seed=seed, verbose=False)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    if history.stopped != "completed" or keep.run.xla != xla:
-        raise RuntimeError(f"the call did not train as asked: {history.stopped}, xla {keep.run.xla}")
+    if history.stopped != "completed" or history.model.jit_compile != xla:
+        raise RuntimeError(f"the call did not train as asked: {history.stopped}, xla {history.model.jit_compile}")
     return {"wall_s": wall, "cpu_s": cpu, "steps": history.steps_done}
-
-
-class _Keep(training.GanCallback):
-    def on_train_begin(self, run):
-        self.run = run
 
 
 def compare(images, epochs, repeats):

@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_helpers import settings
+import keras
+
+from gan_helpers import models, settings
 from gan_helpers.data import load_mnist, load_mnist_split
+from gan_helpers.models import NUM_CLASSES
 from gan_helpers.ops import sample_noise, scale_pixels
-from gan_helpers.training import GanCallback
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 CLASSIFIER_WEIGHTS = REFERENCE_DIR / "mnist_classifier.weights.h5"
@@ -43,7 +45,6 @@ CLASSIFIER_INFO = REFERENCE_DIR / "mnist_classifier.json"
 TRAIN_COMMAND = "python -m gan_helpers train-classifier"
 
 FEATURE_DIM = 128
-NUM_CLASSES = 10
 # A digit counts as covered when it gets at least this share of the samples
 # (a tenth of the 10% it would get from a generator that draws all digits evenly).
 MIN_CLASS_SHARE = 0.01
@@ -406,49 +407,18 @@ def evaluate_images(images, k=DEFAULT_K, min_share=MIN_CLASS_SHARE, seed=0):
     )
 
 
-def is_conditional(G):
-    """True when ``G`` takes two inputs, ``G([noise, labels])``: a conditional generator (notebook 12)."""
-    try:
-        return len(G.inputs) == 2
-    except (AttributeError, TypeError, ValueError):  # a subclassed model without declared inputs
-        return False
-
-
-def generator_noise_size(G):
-    """The length of the noise vectors ``G`` takes (its first input's size; G must be built)."""
-    try:
-        shape = G.input_shape
-    except (AttributeError, ValueError):
-        shape = None
-    if isinstance(shape, list):
-        shape = shape[0]
-    if not shape or shape[-1] is None:
-        raise ValueError("Cannot tell how long G's noise vectors are: pass noise_size=..., "
-                         "or build G with a keras.Input first.")
-    return int(shape[-1])
-
-
-def balanced_labels(num_samples, num_classes=NUM_CLASSES):
-    """Labels 0, 1, ..., num_classes - 1, 0, 1, ...: ``num_samples`` of them, int32, every class as often."""
-    return np.arange(num_samples, dtype=np.int32) % num_classes
-
-
 def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_size=500, labels=None):
-    """Draw images from a generator: uniform noise in [-1, 1] -> G (inference mode).
+    """Draw images from a generator: uniform noise in [-1, 1] -> G (inference mode), ``batch_size`` at a time.
 
     ``noise_size`` defaults to the size of G's (first) input. A conditional generator
     (two inputs, ``G([noise, labels])``) draws the ``labels`` asked for, an int array
-    (num_samples,), by default :func:`balanced_labels` (every class of G equally often).
+    (num_samples,), by default ``models.cycled_labels`` (every class of G equally often).
     Returns numpy float32 images in G's output shape, e.g. (N, 784) or (N, 28, 28, 1).
     """
-    import tensorflow as tf
-
-    noise_size = noise_size or generator_noise_size(G)
-    conditional = labels is not None or is_conditional(G)
-    if conditional:
-        from gan_helpers.models import label_classes
-
-        labels = balanced_labels(num_samples, label_classes(G) or NUM_CLASSES) if labels is None else np.asarray(labels)
+    noise_size = noise_size or models.noise_size(G)
+    if models.is_conditional(G):
+        labels = models.cycled_labels(num_samples, models.label_classes(G) or NUM_CLASSES) if labels is None \
+            else np.asarray(labels)
         if labels.shape != (num_samples,) or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"labels must be {num_samples} integers (one per sample), shape ({num_samples},); "
                              f"got {labels.dtype} of shape {labels.shape}.")
@@ -456,8 +426,7 @@ def generate(G, num_samples=DEFAULT_NUM_SAMPLES, noise_size=None, seed=0, batch_
     for index, start in enumerate(range(0, num_samples, batch_size)):
         count = min(batch_size, num_samples - start)
         noise = sample_noise(count, noise_size, seed=None if seed is None else seed * 100003 + index)
-        inputs = [noise, tf.constant(labels[start : start + count], tf.int32)] if conditional else noise
-        batches.append(np.asarray(G(inputs, training=False)))
+        batches.append(models.generate(G, noise, None if labels is None else labels[start : start + count]))
     return np.concatenate(batches)
 
 
@@ -518,7 +487,7 @@ def class_agreement(G, num_samples=DEFAULT_NUM_SAMPLES, num_classes=NUM_CLASSES,
     Returns:
         ClassAgreement (overall, per class, confusion matrix).
     """
-    if not is_conditional(G):
+    if not models.is_conditional(G):
         raise ValueError("class_agreement needs a conditional generator, one that takes [noise, labels] "
                          "(G([noise, labels])); this one takes a single input. For an unconditional "
                          "generator, evaluate_generator(G) reports which digits it draws (class coverage).")
@@ -529,7 +498,7 @@ def class_agreement(G, num_samples=DEFAULT_NUM_SAMPLES, num_classes=NUM_CLASSES,
     if num_samples < num_classes:
         raise ValueError(f"num_samples must be at least num_classes ({num_classes}), so that every label is "
                          f"asked for; use thousands for a stable share.")
-    labels = balanced_labels(num_samples, num_classes)
+    labels = models.cycled_labels(num_samples, num_classes)
     images = generate(G, num_samples, noise_size=noise_size, seed=seed, labels=labels)
     predicted = classify(images)[1].argmax(axis=1)
     confusion = np.zeros((num_classes, NUM_CLASSES), np.int64)
@@ -542,22 +511,24 @@ def class_agreement(G, num_samples=DEFAULT_NUM_SAMPLES, num_classes=NUM_CLASSES,
 # ---------------------------------------------------------------- during training
 
 
-class MetricsCallback(GanCallback):
-    """Score the generator every few epochs while ``run_a_gan`` trains.
+class MetricsCallback(keras.callbacks.Callback):
+    """Score the generator every few epochs while ``run_a_gan`` trains (``callbacks=[MetricsCallback()]``).
 
     Every ``every_epochs`` epochs (and once more at the end of training if the last
     step was not scored, e.g. in quick mode or after an interrupt), draws
-    ``num_samples`` images from G and scores them with ``evaluate_generator``. The
-    scores go into the epoch's ``logs`` ('fid', 'precision', 'recall',
-    'digits_covered'; callbacks listed after this one see them), into
-    ``self.records`` and, at the end, into ``history.metrics``: a list of dicts
-    with 'epoch', 'step', the scores and 'class_shares'.
+    ``num_samples`` images from the generator samples come from (the average with
+    ``ema``) and scores them with ``evaluate_generator``. The scores go into the
+    epoch's ``logs`` ('fid', 'precision', 'recall', 'digits_covered'; callbacks listed
+    after this one, the display included, see them), into ``self.records`` and, at the
+    end, into ``history.metrics``: a list of dicts with 'epoch' (counted from 1),
+    'step', the scores and 'class_shares'.
 
     Scoring 2,000 samples takes a few seconds on a CPU; with ``every_epochs=1`` on a
     short epoch that is a noticeable share of training time.
     """
 
     def __init__(self, every_epochs=1, num_samples=2000, seed=0, verbose=True):
+        super().__init__()
         if every_epochs < 1 or num_samples < 10:
             raise ValueError("every_epochs must be >= 1 and num_samples >= 10 (a few thousand for a stable FID).")
         self.every_epochs = every_epochs
@@ -566,26 +537,27 @@ class MetricsCallback(GanCallback):
         self.verbose = verbose
         self.records = []
 
-    def on_train_begin(self, run):
-        if getattr(run, "num_classes", None) is not None:
+    def on_train_begin(self, logs=None):
+        if self.model.conditional:
             raise ValueError("MetricsCallback scores a generator of noise alone; this run trains a conditional "
                              "GAN. Score its samples after training instead.")
-        self.run = run
 
     def _score(self, epoch, step):
-        G = self.run.G if getattr(self.run, "sampler", None) is None else self.run.sampler  # the average with ema
-        scores = evaluate_generator(G, self.num_samples, noise_size=self.run.noise_size, seed=self.seed)
+        scores = evaluate_generator(self.model.sampler, self.num_samples, noise_size=self.model.noise_size,
+                                    seed=self.seed)
         record = {"epoch": epoch, "step": step, **scores.as_logs(), "class_shares": scores.class_shares}
         self.records.append(record)
         if self.verbose:
             print(f"epoch {epoch} step {step}: {scores}")
         return scores
 
-    def on_epoch_end(self, epoch, logs):
-        if epoch % self.every_epochs == 0:
-            logs.update(self._score(epoch, logs["step"]).as_logs())
+    def on_epoch_end(self, epoch, logs=None):
+        history = self.model.history
+        if history.epochs_done == epoch + 1 and (epoch + 1) % self.every_epochs == 0:
+            logs.update(self._score(epoch + 1, history.steps_done).as_logs())
 
-    def on_train_end(self, history):
+    def on_train_end(self, logs=None):
+        history = self.model.history
         scored = self.records and self.records[-1]["step"] == history.steps_done
         if history.stopped != "nan" and history.steps_done > 0 and not scored:
             self._score(history.epochs_done, history.steps_done)

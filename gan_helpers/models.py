@@ -9,6 +9,8 @@ conditional GANs, whose models take two inputs, ``G([noise, labels])`` and
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import layers
 
 # Length of the generator's noise vector z throughout the course.
@@ -400,3 +402,55 @@ def _projection_discriminator(image_shape, channels, num_classes, name):
     match = layers.Dot(axes=1, name="projection")([class_vectors, features])
     logits = layers.Add(name="logits")([score, match])
     return keras.Model([images, labels], logits, name=name)
+
+
+# ---------------------------------------------------------------------------
+# What a generator is: its inputs, and what it draws
+# ---------------------------------------------------------------------------
+
+
+def input_count(model):
+    """How many inputs ``model`` takes (None for a subclassed model not built from inputs)."""
+    try:
+        return len(model.inputs)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def is_conditional(G):
+    """True when ``G`` takes two inputs, ``G([noise, labels])``: a conditional generator (notebook 12)."""
+    return input_count(G) == 2
+
+
+def noise_size(G):
+    """The length of the noise vectors ``G`` takes (its first input's size; G must be built)."""
+    try:
+        shape = G.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if isinstance(shape, list):
+        shape = shape[0]
+    if not shape or shape[-1] is None:
+        raise ValueError("Cannot tell how long G's noise vectors are: pass noise_size=..., "
+                         "or build G with a keras.Input first.")
+    return int(shape[-1])
+
+
+def cycled_labels(count, num_classes=NUM_CLASSES):
+    """Labels ``0, 1, ..., num_classes - 1, 0, 1, ...``: ``count`` of them, int32, every class as often."""
+    return np.arange(count, dtype=np.int32) % num_classes
+
+
+def generate(G, noise, labels=None):
+    """``G``'s images of ``noise`` (N, noise_size) in inference mode, numpy float32 (N, ...).
+
+    A conditional generator draws ``labels`` (N integers, or one for all), by default
+    ``cycled_labels`` over its classes: class ``i % num_classes`` in row ``i``.
+    """
+    noise = tf.convert_to_tensor(np.asarray(noise, dtype=np.float32))
+    if is_conditional(G):
+        if labels is None:
+            labels = cycled_labels(len(noise), label_classes(G) or NUM_CLASSES)
+        labels = tf.constant(np.broadcast_to(np.asarray(labels, dtype=np.int32), (len(noise),)))
+        return np.asarray(G([noise, labels], training=False), dtype=np.float32)
+    return np.asarray(G(noise, training=False), dtype=np.float32)

@@ -11,7 +11,6 @@ Plotting uses matplotlib only; PNG and GIF files are written with Pillow.
 
 import math
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -337,55 +336,3 @@ def plot_class_shares(shares, *, min_share=None, ax=None, title=None, path=None)
     if title:
         ax.set_title(title)
     return _save_or_show(figure, path)
-
-
-class EpochGrids:
-    """A ``run_a_gan`` callback that writes a PNG grid of samples from fixed noise per epoch.
-
-    Files ``folder/epoch_000.png`` (before training, unless ``before_training=False``
-    or the run resumes), ``epoch_001.png``, ... after each epoch, and
-    ``step_NNNNNN.png`` when training stops inside an epoch (quick mode, Ctrl-C),
-    unless ``when_stopped=False``.
-    The same ``noise`` (N, noise_dim) every time, so the grids show the same latent
-    codes as training goes on; ``paths`` lists the files, ready for :func:`make_gif`.
-    The images are drawn as the run draws its own samples (``GanRun.generate``): by
-    the averaged generator when training with ``ema``, and for a conditional GAN with
-    class ``i % num_classes`` for image i (``ncols=num_classes`` puts a class per column).
-    The generator draws at the epoch's end; the PNG is written in the background while
-    training goes on, and every file is there when training ends.
-    ``clear=True`` first deletes the PNGs an earlier run left there.
-    """
-
-    def __init__(self, folder, noise, *, scale=1, ncols=None, before_training=True, when_stopped=True, clear=False):
-        self.folder, self.noise, self.scale, self.ncols = Path(folder), noise, scale, ncols
-        self.before_training, self.when_stopped, self.clear = before_training, when_stopped, clear
-        self.paths, self.last_step, self.writing = [], None, []
-
-    def on_train_begin(self, run):
-        self.generate = run.generate
-        self.writer = ThreadPoolExecutor(max_workers=1)
-        if self.clear:
-            for old in self.folder.glob("*.png"):
-                old.unlink()
-        self.last_step = run.start_step
-        if self.before_training and run.start_step == 0:
-            self._save("epoch_000", 0)
-
-    def on_epoch_end(self, epoch, logs):
-        self._save(f"epoch_{epoch:03d}", logs["step"])
-
-    def on_train_end(self, history):
-        if self.when_stopped and history.steps_done != self.last_step:
-            self._save(f"step_{history.steps_done:06d}", history.steps_done)
-        self.writer.shutdown()
-        for written in self.writing:
-            written.result()  # a write that failed says so here
-        self.writing = []
-
-    def _save(self, name, step):
-        images = self.generate(self.noise)
-        path = _output_path(self.folder / f"{name}.png", ".png")
-        self.writing.append(self.writer.submit(save_image_grid, images, path, value_range=(-1.0, 1.0),
-                                               ncols=self.ncols, scale=self.scale))
-        self.paths.append(path)
-        self.last_step = step

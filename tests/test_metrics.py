@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -199,11 +200,12 @@ def test_evaluate_generator_samples_an_untrained_generator():
     assert same.fid == pytest.approx(scores.fid)
 
 
-class LogRecorder(training.GanCallback):
+class LogRecorder(keras.callbacks.Callback):
     def __init__(self):
+        super().__init__()
         self.epoch_logs = []
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch, logs=None):
         self.epoch_logs.append(dict(logs))
 
 

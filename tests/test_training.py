@@ -1,5 +1,7 @@
 """run_a_gan on real MNIST: one compiled step, the history, the NaN guard, interrupts,
 checkpoints, code written the way students write it, and clear errors for bad arguments.
+Learners' callbacks are Keras callbacks; they see the GAN as ``self.model`` and the
+history as ``self.model.history``.
 
 Every run trains the course's MLP GAN for real, on 300 MNIST images with batches of
 128: three steps per epoch, the last one on a batch of 44, as at the end of a full
@@ -8,6 +10,7 @@ MNIST epoch (60000 = 468 x 128 + 96).
 
 import resource
 import shutil
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,8 +18,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import dc_generator, discriminator, generator, load_mnist, losses, training
-from gan_helpers.training import GanCallback, GanHistory, get_solvers, run_a_gan
+from gan_helpers import GAN, GanHistory, dc_generator, discriminator, generator, load_mnist, losses, training
+from gan_helpers.training import get_solvers, run_a_gan
 
 BATCH = 128
 IMAGES = 300
@@ -44,32 +47,30 @@ def same_weights(a, b):
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-class Recorder(GanCallback):
-    """Records every call, and the models' weights at every log; optionally interrupts at a step."""
+class Recorder(keras.callbacks.Callback):
+    """Records every call, the models' weights after every step, and the steps done; optionally interrupts."""
 
     def __init__(self, interrupt_at=None):
+        super().__init__()
         self.interrupt_at = interrupt_at
         self.events = []
         self.snapshots = {}  # step -> (D weights, G weights)
 
-    def on_train_begin(self, run):
-        self.run = run
-        self.events.append(("begin", run.start_step))
+    def on_train_begin(self, logs=None):
+        self.events.append(("begin", self.params["start_step"]))
 
-    def on_log(self, step, logs):
-        self.events.append(("log", step, dict(logs)))
-        self.snapshots[step] = (weights(self.run.D), weights(self.run.G))
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.history.steps_done
+        self.events.append(("batch", step, dict(logs)))
+        self.snapshots.setdefault(step, (weights(self.model.D), weights(self.model.G)))
         if step == self.interrupt_at:
             raise KeyboardInterrupt
 
-    def on_samples(self, step, images):
-        self.events.append(("samples", step, images))
+    def on_epoch_end(self, epoch, logs=None):
+        self.events.append(("epoch", epoch, dict(logs), self.model.history.epochs_done))
 
-    def on_epoch_end(self, epoch, logs):
-        self.events.append(("epoch", epoch, dict(logs)))
-
-    def on_train_end(self, history):
-        self.events.append(("end", history))
+    def on_train_end(self, logs=None):
+        self.events.append(("end", self.model.history))
 
     def of(self, kind):
         return [event[1:] for event in self.events if event[0] == kind]
@@ -86,28 +87,39 @@ def gan(seed=0):
 # ----------------------------------------------------------------------------
 
 
+def counting_calls(loss):
+    """``loss``, counting the times Python runs it: once per compilation of the step that calls it."""
+
+    def counted(*logits):
+        counted.calls += 1
+        return loss(*logits)
+
+    counted.calls = 0
+    return counted
+
+
 @pytest.fixture(scope="module")
 def completed(mnist_uint8):
     D, G, D_solver, G_solver = gan()
     before = (weights(D), weights(G))
     recorder = Recorder()
-    history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
-                        show_every=4, print_every=2, batch_size=BATCH, num_epochs=2, dataset=mnist_uint8,
-                        seed=1, callbacks=[recorder])
-    return history, recorder, before, (D, G, D_solver, G_solver)
+    d_loss = counting_calls(losses.discriminator_loss)
+    history = run_a_gan(D, G, D_solver, G_solver, d_loss, losses.generator_loss, show_every=4, print_every=2,
+                        batch_size=BATCH, num_epochs=2, dataset=mnist_uint8, seed=1, callbacks=[recorder])
+    return history, recorder, before, (D, G, D_solver, G_solver), d_loss.calls
 
 
-def test_the_train_step_is_traced_once_although_the_last_batch_is_smaller(completed):
-    history, recorder, _, _ = completed
-    run = recorder.run
-    assert run.steps_per_epoch == STEPS_PER_EPOCH and run.total_steps == 2 * STEPS_PER_EPOCH
+def test_the_train_step_is_compiled_once_although_the_last_batch_is_smaller(completed):
+    history, recorder, _, _, loss_calls = completed
     assert history.steps_done == 2 * STEPS_PER_EPOCH  # both 44-image batches were trained on
-    assert run.train_step.experimental_get_tracing_count() == 1
+    assert loss_calls == 1  # traced once: Python ran the learner's loss function once, for every batch
+    assert not history.model.jit_compile  # too short a run for XLA to pay
 
 
 def test_the_history_holds_every_step_the_samples_and_the_speed(completed):
-    history, _, _, _ = completed
-    assert isinstance(history, GanHistory)
+    history, _, _, _, _ = completed
+    assert isinstance(history, GanHistory) and isinstance(history, keras.callbacks.History)
+    assert isinstance(history.model, GAN)
     assert (history.stopped, history.message) == ("completed", "")
     assert history.steps_done == len(history.d_loss) == len(history.g_loss) == 6
     assert history.epochs_done == 2
@@ -122,30 +134,33 @@ def test_the_history_holds_every_step_the_samples_and_the_speed(completed):
     assert 0 < history.images_per_sec < 1e6
     assert set(history.to_json()) >= {"d_loss", "g_loss", "steps_done", "epochs_done", "elapsed_s",
                                       "images_per_sec", "stopped", "message"}
+    # Keras's History: each epoch's mean losses
+    assert history.epoch == [0, 1]
+    for epoch, steps in enumerate((slice(0, 3), slice(3, 6))):
+        assert history.history["d_loss"][epoch] == pytest.approx(np.mean(history.d_loss[steps]))
+        assert history.history["g_loss"][epoch] == pytest.approx(np.mean(history.g_loss[steps]))
 
 
 def test_both_networks_trained(completed):
-    _, _, (d_before, g_before), (D, G, D_solver, G_solver) = completed
+    _, _, (d_before, g_before), (D, G, D_solver, G_solver), _ = completed
     assert not same_weights(d_before, weights(D)) and not same_weights(g_before, weights(G))
     assert int(D_solver.iterations.numpy()) == int(G_solver.iterations.numpy()) == 6
 
 
-def test_callbacks_are_called_on_schedule_with_the_history_losses(completed):
-    history, recorder, _, _ = completed
+def test_callbacks_see_every_step_and_epoch_with_the_history_losses(completed):
+    history, recorder, _, _, _ = completed
     assert recorder.events[0] == ("begin", 0)
     assert recorder.events[-1] == ("end", history)
-    logs = recorder.of("log")
-    assert [step for step, _ in logs] == [2, 4, 6]
-    for step, log in logs:
-        assert log["d_loss"] == history.d_loss[step - 1] and log["g_loss"] == history.g_loss[step - 1]
-        assert log["epoch"] == (step - 1) // STEPS_PER_EPOCH + 1 and log["images_per_sec"] > 0
-    assert [step for step, _ in recorder.of("samples")] == [0, 4, 6]
+    batches = recorder.of("batch")
+    assert [step for step, _ in batches] == [1, 2, 3, 4, 5, 6]
+    for step, logs in batches:
+        assert logs["d_loss"] == history.d_loss[step - 1] and logs["g_loss"] == history.g_loss[step - 1]
     epochs = recorder.of("epoch")
-    assert [(epoch, log["step"]) for epoch, log in epochs] == [(1, 3), (2, 6)]
-    for epoch, log in epochs:
-        steps = slice((epoch - 1) * STEPS_PER_EPOCH, epoch * STEPS_PER_EPOCH)
-        assert log["d_loss"] == pytest.approx(np.mean(history.d_loss[steps]))
-        assert log["g_loss"] == pytest.approx(np.mean(history.g_loss[steps]))
+    assert [(epoch, done) for epoch, _, done in epochs] == [(0, 1), (1, 2)]
+    for epoch, logs, _ in epochs:
+        steps = slice(epoch * STEPS_PER_EPOCH, (epoch + 1) * STEPS_PER_EPOCH)
+        assert logs["d_loss"] == pytest.approx(np.mean(history.d_loss[steps]))
+        assert logs["g_loss"] == pytest.approx(np.mean(history.g_loss[steps]))
 
 
 # ----------------------------------------------------------------------------
@@ -182,7 +197,8 @@ def test_a_nan_loss_stops_at_once_and_keeps_the_last_finite_weights(mnist_flat, 
     assert "step 5 (epoch 2)" in history.message and f"the {which} loss is nan" in history.message
     assert "learning rate" in history.message  # likely causes follow
     assert history.message in capsys.readouterr().out
-    assert [step for step, _ in recorder.of("log")] == [1, 2, 3, 4]  # nothing after the failure
+    # Training stops at the failing batch (the fifth, no step applied): the last the callbacks see.
+    assert [step for step, _ in recorder.of("batch")] == [1, 2, 3, 4, 4]
     assert recorder.events[-1] == ("end", history)
     assert history.epochs_done == 1
 
@@ -217,7 +233,7 @@ def test_an_xla_step_trains_and_its_nan_guard_holds(mnist_flat, xla_from_the_fir
     history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, nan_after(losses.generator_loss, 4),
                         print_every=1, show_every=100, batch_size=BATCH, num_epochs=3, dataset=mnist_flat[:2 * BATCH],
                         seed=2, callbacks=[recorder], verbose=False)  # full batches only: XLA compiles once
-    assert recorder.run.xla and recorder.run.train_step.experimental_get_tracing_count() == 1
+    assert history.model.jit_compile
     assert history.stopped == "nan" and history.steps_done == 4 and "generator loss is nan" in history.message
     assert same_weights(weights(D), recorder.snapshots[4][0]) and same_weights(weights(G), recorder.snapshots[4][1])
 
@@ -231,19 +247,24 @@ def test_a_step_xla_cannot_compile_trains_without_it(mnist_flat, xla_from_the_fi
     history = run_a_gan(*gan(), loss_with_a_string_op, losses.generator_loss, print_every=1, batch_size=BATCH,
                         num_epochs=1, dataset=mnist_flat, seed=2, callbacks=[recorder], verbose=False)
     assert history.stopped == "completed" and history.steps_done == STEPS_PER_EPOCH  # the smaller batch too
-    assert not recorder.run.xla and np.all(np.isfinite(history.d_loss))
+    assert not history.model.jit_compile and np.all(np.isfinite(history.d_loss))
 
 
 def test_the_later_notebooks_options_train_without_xla(mnist_flat, xla_from_the_first_step):
-    recorder = Recorder()
-    run_a_gan(*gan(), losses.discriminator_loss, losses.generator_loss, batch_size=BATCH, num_epochs=1,
-              dataset=mnist_flat[:BATCH], seed=2, callbacks=[recorder], verbose=False, d_steps=2)
-    assert not recorder.run.xla
+    history = run_a_gan(*gan(), losses.discriminator_loss, losses.generator_loss, batch_size=BATCH, num_epochs=1,
+                        dataset=mnist_flat[:BATCH], seed=2, verbose=False, d_steps=2)
+    assert not history.model.jit_compile
 
 
 # ----------------------------------------------------------------------------
 # Interrupt, checkpoint, resume; student-written code
 # ----------------------------------------------------------------------------
+
+
+def checkpointed_steps(directory):
+    """The step each checkpoint in ``directory`` holds, oldest first (TensorFlow's record of its checkpoints)."""
+    paths = tf.train.get_checkpoint_state(str(directory)).all_model_checkpoint_paths
+    return [int(tf.train.load_variable(path, "step/.ATTRIBUTES/VARIABLE_VALUE")) for path in paths]
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +285,7 @@ def test_an_interrupt_returns_the_history_so_far_and_keeps_the_trained_weights(i
     history, recorder, (d_initial, g_initial), (D, G), _ = interrupted
     assert history.stopped == "interrupted" and "step 4" in history.message
     assert history.steps_done == len(history.d_loss) == 4 and history.epochs_done == 1
-    assert [step for step, _ in history.samples] == [0, 2]  # the interrupt came at step 4's log
+    assert [step for step, _ in history.samples] == [0, 2, 4]  # step 4's, drawn before the learner's callback ran
     assert recorder.events[-1] == ("end", history)
     d_then, g_then = recorder.snapshots[4]
     assert same_weights(weights(D), d_then) and same_weights(weights(G), g_then)
@@ -331,19 +352,18 @@ def student_run(mnist_flat, interrupted):
     D.set_weights(d_initial)
     G.set_weights(g_initial)
     D_solver, G_solver = get_solvers()
-    recorder = Recorder()
-    history = run_a_gan(D, G, D_solver, G_solver, student_discriminator_loss, student_generator_loss,
-                        print_every=2, show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
-                        callbacks=[recorder])
-    return history, recorder, (D, G)
+    d_loss = counting_calls(student_discriminator_loss)
+    history = run_a_gan(D, G, D_solver, G_solver, d_loss, student_generator_loss, print_every=2, show_every=2,
+                        batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3)
+    return history, d_loss.calls, (D, G)
 
 
 def test_student_written_models_and_losses_train_unchanged(student_run):
-    history, recorder, _ = student_run
+    history, loss_calls, _ = student_run
     assert history.stopped == "completed"
     assert history.steps_done == 9 and history.epochs_done == 3
     assert np.all(np.isfinite(history.d_loss + history.g_loss))
-    assert recorder.run.train_step.experimental_get_tracing_count() == 1
+    assert loss_calls == 1  # compiled once
 
 
 def test_calling_again_with_the_checkpoint_resumes_and_ends_at_the_same_epoch(interrupted, student_run, mnist_flat):
@@ -355,7 +375,7 @@ def test_calling_again_with_the_checkpoint_resumes_and_ends_at_the_same_epoch(in
     history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
                         show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat,
                         seed=3, callbacks=[recorder], checkpoint_dir=directory)
-    assert recorder.run.start_step == 4
+    assert recorder.events[0] == ("begin", 4)
     assert history.stopped == "completed"
     assert history.epochs_done == uninterrupted.epochs_done == 3
     assert history.steps_done == len(history.d_loss) == uninterrupted.steps_done == 9
@@ -381,26 +401,27 @@ def test_calling_again_with_the_checkpoint_resumes_and_ends_at_the_same_epoch(in
 def test_a_truncated_newest_checkpoint_loses_only_itself(interrupted, student_run, mnist_flat, tmp_path, capsys):
     directory = tmp_path / "checkpoint"
     shutil.copytree(interrupted[-1].parent / "as_interrupted", directory)
-    assert [step for step, _ in training.checkpoints(directory)] == [4, 3]  # on the interrupt; at epoch 1's end
-    shard = directory / "ckpt-4.data-00000-of-00001"
+    assert checkpointed_steps(directory) == [3, 4]  # at epoch 1's end; on the interrupt
+    shard = Path(tf.train.latest_checkpoint(directory) + ".data-00000-of-00001")
     shard.write_bytes(shard.read_bytes()[:100])  # a crash, or a full disk, while saving
     D, G, D_solver, G_solver = gan(seed=99)
     recorder = Recorder()
     history = run_a_gan(D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss, print_every=2,
                         show_every=2, batch_size=BATCH, num_epochs=3, dataset=mnist_flat, seed=3,
                         callbacks=[recorder], checkpoint_dir=directory)
-    assert recorder.run.start_step == 3
-    note = f"The newest checkpoint in {directory} is unreadable: ckpt-4 ("
-    assert note in capsys.readouterr().out and note in recorder.run.notes[0]
-    assert "Using the one of step 3 instead, 1 step older. Those steps are trained again." in recorder.run.notes[0]
+    assert recorder.events[0] == ("begin", 3)
+    printed = capsys.readouterr().out
+    assert f"The newest checkpoint in {directory} is unreadable: ckpt-4 (" in printed
+    assert "Using the one of step 3 instead, 1 step older. Those steps are trained again." in printed
     uninterrupted = student_run[0]
     assert history.stopped == "completed" and history.steps_done == 9
     np.testing.assert_allclose(history.d_loss, uninterrupted.d_loss, rtol=1e-6)
-    assert [step for step, _ in training.checkpoints(directory)] == [9, 6]  # the damaged one is gone
+    assert checkpointed_steps(directory) == [6, 9]  # the damaged one is gone, the newest two good ones kept
+    assert not list(directory.glob("ckpt-4.*"))
 
 
 # ----------------------------------------------------------------------------
-# Memory: buffers are sized by what the call can use, whatever the arguments
+# Memory stays bounded whatever the arguments; a data set of unknown length
 # ----------------------------------------------------------------------------
 
 
@@ -415,12 +436,11 @@ def test_a_huge_print_every_and_show_every_cost_no_memory(mnist_flat):
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
     assert grown < 512 * 1024, f"the peak memory grew by {grown // 1024} MiB"
     assert history.steps_done == len(history.d_loss) == 6 and np.all(np.isfinite(history.d_loss))
-    assert [step for step, _ in history.samples] == [0, 6] and recorder.of("log") == []
-    assert [epoch for epoch, _ in recorder.of("epoch")] == [1, 2]
+    assert [step for step, _ in history.samples] == [0, 6]
+    assert [done for _, _, done in recorder.of("epoch")] == [1, 2]
 
 
-def test_losses_are_read_back_before_the_buffer_fills_when_the_length_is_unknown(mnist_flat, monkeypatch):
-    monkeypatch.setattr(training, "MAX_UNREAD_STEPS", 2)
+def test_a_data_set_of_unknown_length_is_trained_whole_every_epoch(mnist_flat):
     unknown_length = tf.data.Dataset.from_tensor_slices(mnist_flat).filter(lambda image: True).batch(BATCH)
     assert unknown_length.cardinality() == tf.data.UNKNOWN_CARDINALITY
     D, G, D_solver, G_solver = gan()

@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import losses, settings, training
-from gan_helpers.training import GanCallback, build_gan, get_solvers, run_a_gan
+from gan_helpers import load_mnist, losses, settings
+from gan_helpers.training import build_gan, get_solvers, run_a_gan
 
 NOISE = 4
 SIDE = 4  # images are SIDE x SIDE x 1
@@ -55,17 +55,17 @@ def train(parts, dataset, **options):
                      **{k: v for k, v in settings_.items() if k not in ("d_loss", "g_loss")})
 
 
-class Weights(GanCallback):
-    """G's weights (all of them) before training and after every step, read at each log (print_every=1)."""
+class Weights(keras.callbacks.Callback):
+    """G's and D's weights (all of them) before training and after every step applied."""
 
-    def on_train_begin(self, run):
-        self.run = run
-        self.G = [weights(run.G)]
-        self.D = [weights(run.D)]
+    def on_train_begin(self, logs=None):
+        self.G = [weights(self.model.G)]
+        self.D = [weights(self.model.D)]
 
-    def on_log(self, step, logs):
-        self.G.append(weights(self.run.G))
-        self.D.append(weights(self.run.D))
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.history.steps_done == len(self.G) + self.params["start_step"]:
+            self.G.append(weights(self.model.G))
+            self.D.append(weights(self.model.D))
 
 
 class Recorder:
@@ -261,11 +261,11 @@ def tally(D):
     return layer.real.numpy(), layer.fake.numpy(), float(layer.mismatches.numpy())
 
 
-class ZeroCounts(GanCallback):
+class ZeroCounts(keras.callbacks.Callback):
     """Sets the counting layers' counts to zero when training begins (run_a_gan scores a few fakes to check D)."""
 
-    def on_train_begin(self, run):
-        for variable in run.D.non_trainable_variables:
+    def on_train_begin(self, logs=None):
+        for variable in self.model.D.non_trainable_variables:
             variable.assign(tf.zeros_like(variable))
 
 
@@ -314,7 +314,7 @@ def test_a_conditional_gan_on_mnist_trains_on_mnist_labels():
     noise, g_label = keras.Input(shape=(NOISE,)), keras.Input(shape=(), dtype="int32")
     made = layers.Concatenate()([noise, layers.Flatten()(layers.Embedding(10, 2)(g_label))])
     G = keras.Model([noise, g_label], layers.Dense(784, activation="tanh")(made))
-    (_, mnist_labels), _ = training.load_mnist()
+    (_, mnist_labels), _ = load_mnist()
     used = mnist_labels[: settings.quick_limit(len(mnist_labels))]
     batch = max(256, -(-len(used) // 16))  # one epoch in at most 16 steps, under quick mode's cap
     history = run_a_gan(D, G, *get_solvers(), losses.discriminator_loss, losses.generator_loss, batch_size=batch,
@@ -391,11 +391,12 @@ def test_ema_is_the_exponential_average_of_gs_weights_after_every_step(averaged)
     assert not np.allclose(history.samples[-1][1], G(noise, training=False))
 
 
-class Logs(GanCallback):
+class Logs(keras.callbacks.Callback):
     def __init__(self):
+        super().__init__()
         self.entries = []
 
-    def on_log(self, step, logs):
+    def on_train_batch_end(self, batch, logs=None):
         self.entries.append(logs)
 
 

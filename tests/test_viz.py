@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -13,6 +14,7 @@ import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from gan_helpers import viz  # noqa: E402
+from gan_helpers.callbacks import EpochGrids  # noqa: E402
 
 PAD = 128  # round(0.5 * 255), the default border grey
 
@@ -202,7 +204,7 @@ def test_make_gif_rejects_no_frames_and_mixed_sizes(tmp_path):
         viz.make_gif([constant_digits(4), constant_digits(9)], tmp_path / "mixed.gif")
 
 
-# ---------------------------------------------------------------- a grid per epoch, during real training
+# ---------------------------------------------------------------- a grid per epoch, during real training (callbacks.EpochGrids)
 
 
 def _train_with_grids(tmp_path, grids, num_epochs, callbacks=()):
@@ -221,7 +223,7 @@ def test_epoch_grids_write_one_png_before_training_and_one_per_epoch(tmp_path):
     (tmp_path / "grids").mkdir()
     (tmp_path / "grids" / "epoch_009.png").write_bytes(b"left by an earlier run")
     noise = np.random.default_rng(0).uniform(-1, 1, size=(9, 96)).astype(np.float32)
-    grids = viz.EpochGrids(tmp_path / "grids", noise, clear=True)
+    grids = EpochGrids(tmp_path / "grids", noise, clear=True)
     _train_with_grids(tmp_path, grids, num_epochs=2)
     names = sorted(p.name for p in (tmp_path / "grids").iterdir())
     assert names == ["epoch_000.png", "epoch_001.png", "epoch_002.png"]
@@ -232,13 +234,13 @@ def test_epoch_grids_write_one_png_before_training_and_one_per_epoch(tmp_path):
 
 
 def test_epoch_grids_save_the_step_where_training_stopped_inside_an_epoch(tmp_path):
-    class StopAtStep3:
-        def on_log(self, step, logs):
-            if step == 3:
+    class StopAtStep3(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.history.steps_done == 3:
                 raise KeyboardInterrupt
 
     noise = np.zeros((4, 96), dtype=np.float32)
-    grids = viz.EpochGrids(tmp_path, noise, before_training=False)
+    grids = EpochGrids(tmp_path, noise, before_training=False)
     history = _train_with_grids(tmp_path, grids, num_epochs=5, callbacks=[StopAtStep3()])
     assert history.stopped == "interrupted"
     assert [p.name for p in grids.paths] == ["epoch_001.png", "step_000003.png"]

@@ -15,13 +15,16 @@ import re
 import warnings
 from pathlib import Path
 
+import types
+
+import keras
 import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 
 import gan_helpers
-from gan_helpers import load_mnist, losses, models, training, widgets
+from gan_helpers import GanHistory, display, load_mnist, losses, models, training, widgets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,15 +62,15 @@ class Recorder:
         widget.observe(lambda change: self.values[name].append(change["new"]), names=trait)
 
 
-class WatchedView(widgets.LiveTraining):
+class WatchedView(display.LiveTraining):
     """The live view with a recorder attached to its parts as soon as they exist."""
 
     def __init__(self, **kwargs):
         super().__init__(display=False, plot_interval_s=0, **kwargs)
         self.recorder = Recorder()
 
-    def on_train_begin(self, run):
-        super().on_train_begin(run)
+    def begin(self):
+        super().begin()
         for name in ("progress", "status", "losses", "samples", "samples_label"):
             self.recorder.watch(name, getattr(self, name))
 
@@ -123,7 +126,7 @@ def test_sample_browser_of_a_history(watched_run):
     with pytest.raises(TypeError, match="needs the history run_a_gan returns"):
         widgets.SampleBrowser(42)
     with pytest.raises(ValueError, match="no sample grids"):
-        widgets.SampleBrowser(training.GanHistory())
+        widgets.SampleBrowser(GanHistory())
 
 
 def test_interpolation_moves_from_z0_to_z1(watched_run):
@@ -148,17 +151,23 @@ def test_interpolation_moves_from_z0_to_z1(watched_run):
         widgets.InterpolationView(G, np.zeros(10), np.ones(10))
 
 
-class Steps(training.GanCallback):
-    def __init__(self):
-        self.logged = []
+class Steps(keras.callbacks.Callback):
+    """The steps done at each batch's end, and the epoch logs, as a learner's callback sees them."""
 
-    def on_log(self, step, logs):
-        self.logged.append(step)
+    def __init__(self):
+        super().__init__()
+        self.logged, self.epochs = [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logged.append(self.model.history.steps_done)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["seen_by"] = "a learner's callback"
 
 
 def test_plain_python_falls_back_to_text_without_warnings_and_callbacks_add_to_it(digits, capsys):
     assert not widgets.widget_frontend() and not widgets.in_notebook_kernel()
-    assert [type(callback) for callback in widgets.default_display()] == [widgets.TextProgress]
+    assert [type(callback) for callback in display.default_display()] == [display.TextProgress]
     steps = Steps()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -169,15 +178,32 @@ def test_plain_python_falls_back_to_text_without_warnings_and_callbacks_add_to_i
     assert printed.startswith("Training 1 epochs x 8 steps of 32 images (8 steps).\n")
     assert "step 4/8  epoch 1/1  D loss " in printed and "img/s" in printed
     assert "epoch 1/1 done at step 8: D loss " in printed and "Completed: 8 steps" in printed
-    assert steps.logged == [2, 4, 6, 8]
+    assert steps.logged == [1, 2, 3, 4, 5, 6, 7, 8]
     assert [str(warning.message) for warning in caught] == []
+
+
+class SpyDisplay(display.Display):
+    def __init__(self):
+        super().__init__()
+        self.epoch_logs = []
+
+    def epoch_done(self, epoch, logs):
+        self.epoch_logs.append(logs)
+
+
+def test_the_learners_callbacks_run_before_the_display(digits, monkeypatch):
+    spy = SpyDisplay()
+    monkeypatch.setattr(display, "default_display", lambda: [spy])
+    tiny_run(digits, [Steps()])
+    (logs,) = spy.epoch_logs
+    assert logs["seen_by"] == "a learner's callback" and logs["step"] == 8
 
 
 def test_verbose_false_silences_the_display_and_a_display_given_replaces_it(digits, capsys):
     steps = Steps()
     tiny_run(digits, [steps], verbose=False)
-    assert capsys.readouterr().out == "" and steps.logged == [2, 4, 6, 8]
-    view = widgets.LiveTraining(display=False, print_summary=False)
+    assert capsys.readouterr().out == "" and steps.logged == [1, 2, 3, 4, 5, 6, 7, 8]
+    view = display.LiveTraining(display=False, print_summary=False)
     tiny_run(digits, view, print_every=4)
     assert capsys.readouterr().out == "" and view.progress.value == 8
 
@@ -187,21 +213,29 @@ class Terminal(io.StringIO):
         return True
 
 
+def attached(display, history, **params):
+    """``display`` set up as ``run_a_gan`` sets it up, with ``params`` changed from a small run's."""
+    display.set_params({"epochs": 2, "steps": 10, "batch_size": 8, "d_steps": 1, "start_step": 0, "end_step": 20,
+                        "print_every": 5, "show_every": 10, "notes": [], **params})
+    display.set_model(types.SimpleNamespace(history=history))
+    return display
+
+
 def test_on_a_terminal_the_text_is_a_keras_progress_bar_redrawn_in_place():
     import contextlib
 
-    run = training.GanRun(D=None, G=None, history=training.GanHistory(), noise_size=96, batch_size=8, num_epochs=2,
-                          steps_per_epoch=10, total_steps=20, start_step=4, end_step=20, print_every=5,
-                          show_every=10, strategy=None, notes=["Quick mode (GAN_COURSE_QUICK is set): ..."])
+    history = GanHistory()
     screen = Terminal()
     with contextlib.redirect_stdout(screen):
-        text = widgets.TextProgress()
-        text.on_train_begin(run)
+        text = attached(display.TextProgress(), history, start_step=4,
+                        notes=["Quick mode (GAN_COURSE_QUICK is set): ..."])
+        text.on_train_begin()
         for step in (5, 10):
-            text.on_log(step, {"epoch": 1, "d_loss": 1.0, "g_loss": 2.0, "images_per_sec": 100.0, "seconds_left": 3.0})
-        text.on_epoch_end(1, {"epoch": 1, "step": 10, "d_loss": 1.5, "g_loss": 2.5, "images_per_sec": 100.0})
-        text.on_train_end(training.GanHistory(steps_done=10, epochs_done=1, elapsed_s=2.0, images_per_sec=100.0,
-                                              stopped="interrupted", message="Interrupted at step 10."))
+            text.report(step, {"epoch": 1, "d_loss": 1.0, "g_loss": 2.0, "images_per_sec": 100.0, "seconds_left": 3.0})
+        text.epoch_done(1, {"step": 10, "d_loss": 1.5, "g_loss": 2.5, "images_per_sec": 100.0})
+        history.steps_done, history.epochs_done, history.elapsed_s, history.images_per_sec = 10, 1, 2.0, 100.0
+        history.stopped, history.message = "interrupted", "Interrupted at step 10."
+        text.on_train_end()
     lines = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue()).split("\n")  # without the bar's colours
     assert lines[0] == ("Training 2 epochs x 10 steps of 8 images (20 steps, resuming at step 4). "
                         "Quick mode (GAN_COURSE_QUICK is set): ...")
@@ -218,7 +252,7 @@ def test_training_imports_the_display_only_when_a_call_starts():
     tree = ast.parse((ROOT / "gan_helpers" / "training.py").read_text())
     top_level = {alias.name for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
                  for alias in node.names} | {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
-    assert not any("widgets" in str(name) for name in top_level)
+    assert not any("widgets" in str(name) or "display" in str(name) for name in top_level)
 
 
 KERNEL_RUN = """\
@@ -241,18 +275,21 @@ print("python warnings:", [str(w.message) for w in caught])
 """
 
 KERNEL_WIDGETS = """\
-import os
-from gan_helpers import widgets
+import os, types
+from gan_helpers import display
 os.environ["GAN_COURSE_WIDGETS"] = "1"
-assert [type(callback) for callback in widgets.default_display()] == [widgets.LiveTraining]
-widgets.LiveTraining().on_train_begin(training.GanRun(
-    D=None, G=None, history=history, noise_size=96, batch_size=32, num_epochs=1, steps_per_epoch=4,
-    total_steps=4, start_step=0, end_step=4, print_every=2, show_every=4, strategy=None))
+(view,) = display.default_display()
+assert type(view) is display.LiveTraining
+view.set_params({"epochs": 1, "steps": 4, "batch_size": 32, "d_steps": 1, "start_step": 0, "end_step": 4,
+                 "print_every": 2, "show_every": 4, "notes": []})
+view.set_model(types.SimpleNamespace(history=history))
+view.on_train_begin()
 """
 
 
 KERNEL_COLAB = """\
 import sys, types
+from gan_helpers import widgets
 os.environ.pop("GAN_COURSE_WIDGETS")
 assert not widgets.widget_frontend()
 colab = types.ModuleType("google.colab")  # what Colab's kernel has imported

@@ -421,10 +421,11 @@ def _mistake_outcomes():
 def _diagnose(check, train_step, outcome, expected, wrong):
     """The hint for a step whose outcome differs from the expected one in the stages ``wrong``.
 
-    A known mistake that gives the same losses and updates names the mistake; else
-    one that matches at a wrong stage (the learner may return other loss values
-    than the mistake's); else a step that gives other results when run again draws
-    its own noise; else what that stage should compute.
+    A known mistake that gives the same losses and updates names the mistake; else a
+    step that gives other results when run again draws its own noise (before the next
+    test: its loss on noise of its own is near the loss of a mistake that swaps the
+    noise); else a mistake that matches at a wrong stage (the learner may return
+    other loss values than the mistake's); else what that stage should compute.
     """
     if _matches(outcome["d_loss"], expected["g_loss"]) and _matches(outcome["g_loss"], expected["d_loss"]):
         return "the two losses come back the wrong way round: `return d_loss, g_loss`, the discriminator's first."
@@ -432,10 +433,6 @@ def _diagnose(check, train_step, outcome, expected, wrong):
     for hint, mistake in mistakes:
         if all(_matches(outcome[stage], mistake[stage]) for stage in _STAGES):
             return hint
-    for stage in wrong:
-        for hint, mistake in mistakes:
-            if _matches(outcome[stage], mistake[stage]):
-                return hint
     try:
         again = _run_student(check, train_step)
     except AssertionError:
@@ -444,6 +441,10 @@ def _diagnose(check, train_step, outcome, expected, wrong):
         return ("two runs from the same weights and inputs gave different results: does your step draw its own "
                 "noise (sample_noise, tf.random)? Make the D step's fakes from noise_d and the G step's from "
                 "noise_g, the arguments it is given.")
+    for stage in wrong:
+        for hint, mistake in mistakes:
+            if _matches(outcome[stage], mistake[stage]):
+                return hint
     return _STAGE_HINTS[wrong[0]]
 
 

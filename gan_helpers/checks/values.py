@@ -2,7 +2,7 @@
 
 They live in ``gan_helpers/reference/checks.npz``, shipped with the package, and
 are recomputed from the reference implementations (``ops``, ``models``,
-``losses``, ``metrics``, and the compiled train step of ``training.run_a_gan``) by one command::
+``losses``, ``metrics``, and the train step of ``run_a_gan``, ``gan.GAN.train_step``) by one command::
 
     python -m gan_helpers regenerate-checks            # rewrites the shipped file
     python -m gan_helpers regenerate-checks -o x.npz   # writes elsewhere
@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers import losses, metrics, models, ops, training
+from gan_helpers import losses, metrics, models, ops
 
 # The file the checks read.
 CHECKS_FILE = pathlib.Path(__file__).resolve().parents[1] / "reference" / "checks.npz"
@@ -335,22 +335,20 @@ def _train_step_inputs():
 
 
 def _train_step_expected():
-    """One step of run_a_gan's compiled step on the small models: its losses and each network's update."""
+    """One step of run_a_gan's compiled step (``gan.GAN.train_step``) on the small models: its losses and
+    each network's update."""
+    from gan_helpers.gan import GAN
+
     values = _train_step_inputs()
     D, G, D_solver, G_solver = train_step_models()
     d_before, g_before = flat_weights(D.trainable_variables), flat_weights(G.trainable_variables)
-    step = training._TrainStep(
-        D, G, D_solver, G_solver, losses.discriminator_loss, losses.generator_loss,
-        strategy=tf.distribute.get_strategy(), data_shape=(STEP_IMAGE_SIZE,),
-    )  # fmt: skip
+    gan = GAN(D, G, STEP_NOISE_SIZE, data_shape=(STEP_IMAGE_SIZE,))
+    gan.compile(D_solver, G_solver, losses.discriminator_loss, losses.generator_loss)
     batch = {name: tf.constant(values[key])
              for name, key in (("real", "step_real"), ("z_d", "step_noise_d"), ("z_g", "step_noise_g"))}
-    spec = {name: tf.TensorSpec((None, *x.shape[1:]), tf.float32) for name, x in batch.items()}
     with full_float32_matmuls():
-        step.compile(spec, capacity=1)(batch)
-    losses_of_step, _ = step.read_losses(0)
-    d_loss, g_loss = losses_of_step["d_loss"][0], losses_of_step["g_loss"][0]
-    values["step_d_loss"], values["step_g_loss"] = np.float32(d_loss), np.float32(g_loss)
+        logs = tf.function(gan.train_step)(batch)
+    values["step_d_loss"], values["step_g_loss"] = np.float32(logs["d_loss"]), np.float32(logs["g_loss"])
     values["step_d_update"] = flat_weights(D.trainable_variables) - d_before
     values["step_g_update"] = flat_weights(G.trainable_variables) - g_before
     return values

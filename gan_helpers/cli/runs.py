@@ -27,6 +27,7 @@ from pathlib import Path
 from gan_helpers import losses, models
 from gan_helpers.augment import AUGMENTATIONS, policy_names
 from gan_helpers.augment import DEFAULT_POLICY as DEFAULT_AUGMENT_POLICY
+from gan_helpers.callbacks import changed_settings
 from gan_helpers.data import CIFAR10_CLASSES
 
 CONFIG_FILE = "config.json"
@@ -165,8 +166,7 @@ class RunConfig:
         Fields that follow from others (the image shape and the builders follow from the
         data, model and image size) are listed only when nothing else explains them.
         """
-        found = [(field.name, getattr(self, field.name), getattr(other, field.name))
-                 for field in dataclasses.fields(self) if getattr(self, field.name) != getattr(other, field.name)]
+        found = changed_settings(self.to_json(), other.to_json())
         primary = [item for item in found if item[0] not in self.DERIVED]
         if primary and not any(name in ("data", "model", "conditional") for name, _, _ in primary):
             primary += [item for item in found if item[0] == "image_shape"]
@@ -490,12 +490,12 @@ class RunFolder:
         samples come from). A damaged newer checkpoint is passed over for an older one,
         and that is printed.
         """
-        from gan_helpers.training import CheckpointError, restore_newest
+        from gan_helpers.callbacks import CheckpointError, restore_newest
 
         config, _ = self.read()
         G = config.build_generator()
         try:
-            step, skipped = restore_newest(self.checkpoint_dir, **{"G_ema" if config.ema is not None else "G": G})
+            step, skipped, _ = restore_newest(self.checkpoint_dir, **{"G_ema" if config.ema is not None else "G": G})
         except CheckpointError as problem:
             raise self.unreadable(problem) from None
         if step is None:

@@ -48,7 +48,8 @@ def add_sample_arguments(parser):
 
 
 def run_sample(args):
-    from gan_helpers.cli.train import default_num_samples, generate, grid_columns
+    from gan_helpers.cli.train import default_num_samples, grid_columns
+    from gan_helpers.models import generate
     from gan_helpers.ops import sample_noise
     from gan_helpers.viz import save_image_grid
 
@@ -73,7 +74,7 @@ def run_sample(args):
         return error(problem)
     count = args.n or (64 if args.label is not None else default_num_samples(config))
     labels = None if args.label is None else [args.label] * count
-    images = generate(config, G, sample_noise(count, config.noise_dim, seed=args.seed), labels)
+    images = generate(G, sample_noise(count, config.noise_dim, seed=args.seed), labels)
     ncols = args.ncols or (None if args.label is not None else grid_columns(config))
     save_image_grid(images, out, value_range=(-1.0, 1.0), ncols=ncols, scale=runs.grid_scale(config.image_size))
     what = "" if args.label is None else f" of class {args.label}"

@@ -16,7 +16,8 @@ and writes, into the run folder (see ``gan_helpers.cli.runs``):
 
 - ``samples/epoch_001.png``, ...: a grid of generated images after every epoch;
 - ``checkpoints/``: everything needed to resume, saved every epoch and on Ctrl-C;
-- ``logs/``: TensorBoard logs, losses and sample grids (``tensorboard --logdir runs/NAME/logs``);
+- ``logs/``: TensorBoard logs: the losses per epoch (``keras.callbacks.TensorBoard``) and every
+  ``--print-every`` steps, and the sample grids (``tensorboard --logdir runs/NAME/logs``);
 - at the end: ``samples.png`` (the final grid), ``losses.png``, ``progress.gif``, ``generator.keras``.
 
 Running the same command again resumes from the last checkpoint (a larger
@@ -30,13 +31,13 @@ import sys
 import time
 from pathlib import Path
 
-import tensorflow as tf
+import keras
 
-from gan_helpers import settings, training, viz
+from gan_helpers import models, settings, training, viz
+from gan_helpers.callbacks import CheckpointError, EpochGrids, TensorBoardSteps
 from gan_helpers.cli import runs
 from gan_helpers.cli.arguments import INTERRUPTED, USAGE, decay, error, positive_float, positive_int
 from gan_helpers.cli.runs import RunError, RunFolder
-from gan_helpers.cli.tensorboard import TensorBoardCallback
 from gan_helpers.data import (
     CIFAR10_CLASSES,
     CorruptDatasetError,
@@ -48,7 +49,7 @@ from gan_helpers.data import (
     load_image_folder,
 )
 from gan_helpers.ops import sample_noise
-from gan_helpers.widgets import format_seconds
+from gan_helpers.display import format_seconds
 
 # A setting for the Stanford Dogs (about 22,000 crops) on a CPU: 2.3 minutes on 2 cores (bench_dogs_cpu.py).
 CPU_DOGS_SETTING = "--image-size 32 --epochs 5"
@@ -178,15 +179,6 @@ def sample_noise_for(config, count):
     return sample_noise(count, config.noise_dim, seed=config.seed)
 
 
-def generate(config, G, noise, labels=None):
-    """Images from ``noise`` by ``G``; a conditional G draws ``labels`` (default: class i % num_classes for image i)."""
-    if not config.conditional:
-        return G(noise, training=False)
-    if labels is None:
-        labels = training.sample_labels(len(noise), config.num_classes)
-    return G([noise, tf.cast(labels, tf.int32)], training=False)
-
-
 def default_num_samples(config):
     """Images in a run's sample grids: 64, or 10 of each class for a conditional GAN."""
     return 10 * config.num_classes if config.conditional else 64
@@ -203,7 +195,7 @@ def write_pictures(folder, config, G, history, num_samples):
     ``G`` is the generator samples come from (the moving average with ``--ema``).
     """
     scale = runs.grid_scale(config.image_size)
-    images = generate(config, G, sample_noise_for(config, num_samples))
+    images = models.generate(G, sample_noise_for(config, num_samples))
     paths = [viz.save_image_grid(images, folder / runs.SAMPLES_FILE, value_range=(-1.0, 1.0),
                                  ncols=grid_columns(config), scale=scale)]
     if history.d_loss:
@@ -253,18 +245,19 @@ def _run(args):
 
     num_samples = args.num_samples or default_num_samples(config)
     scale = runs.grid_scale(config.image_size)
-    grids = viz.EpochGrids(folder.samples_dir, sample_noise_for(config, num_samples), scale=scale,
-                           ncols=grid_columns(config), before_training=False, when_stopped=False)
+    grids = EpochGrids(folder.samples_dir, sample_noise_for(config, num_samples), scale=scale,
+                       ncols=grid_columns(config), before_training=False, when_stopped=False)
+    logs = [keras.callbacks.TensorBoard(folder.log_dir, write_graph=False), TensorBoardSteps(folder.log_dir)]
     started = time.perf_counter()
     try:
         history = training.run_a_gan(
             D, G, D_solver, G_solver, d_loss, g_loss, show_every=max(1, args.print_every * 5),
             print_every=args.print_every, batch_size=config.batch_size, num_epochs=args.epochs,
             noise_size=config.noise_dim, dataset=dataset, seed=config.seed,
-            callbacks=[grids, TensorBoardCallback(folder.log_dir)], checkpoint_dir=folder.checkpoint_dir,
+            callbacks=[grids, *logs], checkpoint_dir=folder.checkpoint_dir,
             **config.training_options(),
         )
-    except training.CheckpointError as problem:
+    except CheckpointError as problem:
         return error(folder.unreadable(problem))
     sampler = G if history.ema_generator is None else history.ema_generator
     paths = write_pictures(folder.path, config, sampler, history, num_samples)

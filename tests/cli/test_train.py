@@ -99,10 +99,11 @@ def test_tensorboard_logs_hold_the_losses_and_sample_grids(demo_run):
     for tag, step, plugin, value in events:
         if plugin == "scalars":
             scalars.setdefault(tag, []).append((step, float(value)))
-    assert [step for step, _ in scalars["loss/discriminator"]] == [5, 10, 15]
-    assert [step for step, _ in scalars["loss/generator"]] == [5, 10, 15]
-    assert all(np.isfinite(v) for _, v in scalars["loss/discriminator"] + scalars["loss/generator"])
-    assert [step for step, _ in scalars["epoch/loss_discriminator"]] == [16]
+    assert [step for step, _ in scalars["d_loss"]] == [5, 10, 15]  # every --print-every steps
+    assert [step for step, _ in scalars["g_loss"]] == [5, 10, 15]
+    assert all(np.isfinite(v) for _, v in scalars["d_loss"] + scalars["g_loss"])
+    (epoch, mean), = scalars["epoch_d_loss"]  # keras.callbacks.TensorBoard: the epoch's mean, at epoch 0
+    assert epoch == 0 and np.isfinite(mean)
     images = [(step, value) for tag, step, plugin, value in events if tag == "samples"]
     assert [step for step, _ in images] == [0, 16]  # before training and at the end
     assert {plugin for tag, _, plugin, _ in events if tag == "samples"} == {"images"}

@@ -6,12 +6,12 @@ import tensorflow as tf
 
 
 def read_events(log_dir):
-    """Every summary value in ``log_dir``'s event files, as ``(tag, step, plugin, tensor)`` tuples, in order.
+    """Every summary value in the event files under ``log_dir``, as ``(tag, step, plugin, tensor)`` tuples.
 
     ``tensor`` is a numpy value: a float for scalars, the byte strings of an image record.
     """
     found = []
-    for path in sorted(Path(log_dir).glob("events.out.tfevents.*")):
+    for path in sorted(Path(log_dir).rglob("events.out.tfevents.*")):
         for record in tf.data.TFRecordDataset(str(path)):
             event = tf.compat.v1.Event.FromString(record.numpy())
             for value in event.summary.value:
