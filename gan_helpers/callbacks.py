@@ -264,13 +264,14 @@ class TensorBoardSteps(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.writer = tf.summary.create_file_writer(str(self.log_dir))
-        self.drawn = 0
+        self.logged = start = self.params["start_step"]
+        self.drawn = sum(step <= start for step, _ in self.model.history.samples) if start else 0  # logged before
         self._samples()
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.model.history.steps_done
-        if step % self.params["print_every"] == 0 and step != getattr(self, "_logged", None):
-            self._logged = step
+        if step % self.params["print_every"] == 0 and step != self.logged:  # not again after a step not applied
+            self.logged = step
             with self.writer.as_default():
                 for name in ("d_loss", "g_loss", "penalty"):
                     if name in logs:

@@ -70,7 +70,6 @@ class GAN(keras.Model):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="gan_step", aggregation=only_first)
         self.failure = tf.Variable(tf.zeros(4), trainable=False, name="gan_failure", aggregation=only_first)
         self.trackers = [keras.metrics.Mean(name=name) for name in self.LOGS]
-        self.seed_generator = keras.random.SeedGenerator(0)
         self.built = True
 
     conditional = False
@@ -112,10 +111,12 @@ class GAN(keras.Model):
     # ------------------------------------------------------------ the step
 
     def train_step(self, batch):
-        """One step on a batch of real images (or the feed's dict); returns this step's losses.
+        """One step on a batch of real images (noise drawn here) or on the feed's dict; returns this step's losses.
 
         The epoch's logs hold their means (the trackers of ``metrics``).
         """
+        if not isinstance(batch, dict):
+            batch = self._with_noise(batch)
         logs, trained = tf.distribute.get_replica_context().merge_call(self._merged_step, args=(batch,))
         for tracker in self.trackers:
             tracker.update_state(logs[tracker.name], sample_weight=trained)
@@ -123,7 +124,6 @@ class GAN(keras.Model):
 
     def _merged_step(self, strategy, batch):
         """The step in cross-replica context: ``(logs, 1.0)``, or zeros and 0.0 for a step without images."""
-        batch = self._as_step(batch)
 
         def train():
             for copy, variable in zip(self._backup, self._state):
@@ -142,14 +142,11 @@ class GAN(keras.Model):
 
         return tf.cond(self._has_images(strategy, batch), train, skip)
 
-    def _as_step(self, batch):
-        """The feed's dict as it is; a batch of images alone (``fit`` on a data set of images) with noise drawn."""
-        if isinstance(batch, dict):
-            return batch
-        real = tf.cast(batch, tf.float32)
+    def _with_noise(self, real):
+        """A batch of images alone (``fit`` on a data set of images) as a step, with uniform noise in [-1, 1]."""
         size = (tf.shape(real)[0], self.noise_size)
-        z_d, z_g = (keras.random.uniform(size, -1.0, 1.0, seed=self.seed_generator) for _ in range(2))
-        return {"real": real, "z_d": z_d, "z_g": z_g}
+        return {"real": tf.cast(real, tf.float32), "z_d": tf.random.uniform(size, -1.0, 1.0),
+                "z_g": tf.random.uniform(size, -1.0, 1.0)}
 
     def _logs(self, d_loss, g_loss, penalty):
         return {"d_loss": tf.convert_to_tensor(d_loss, tf.float32), "g_loss": tf.convert_to_tensor(g_loss, tf.float32)}

@@ -142,45 +142,35 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
         strategy: a ``tf.distribute`` strategy; D, G and both optimizers must have
             been built in its scope (see ``build_gan``).
 
-    Options for the later notebooks (all off by default):
+    Options for the later notebooks (all off by default), each the option of the ``gan`` model it picks:
         d_steps: discriminator (critic) updates per generator update, each on its own
-            real batch and fresh noise, as in WGAN-GP's Algorithm 1 (n_critic = 5).
-            A *step* is still one generator update: ``steps_done``, ``print_every``,
-            ``show_every``, quick mode's cap and the history count those. An epoch is
-            still one pass over the data, so it has about 1/d_steps as many steps (the
-            last step of an epoch may have fewer critic updates). ``history.d_loss``
-            holds the mean of each step's critic losses.
+            real batch and fresh noise, as in WGAN-GP's Algorithm 1 (n_critic = 5;
+            ``gan.WGANGP``). A *step* is still one generator update: ``steps_done``,
+            ``print_every``, ``show_every``, quick mode's cap and the history count
+            those; an epoch is still one pass over the data, so it has about 1/d_steps
+            as many steps. ``history.d_loss`` holds the mean of each step's critic losses.
         discriminator_penalty: ``penalty(D, real, fake)`` -> scalar, added to the
             discriminator's loss at every critic update (e.g. WGAN-GP's
-            ``gradient_penalty``). ``real`` and ``fake`` are the float32 batches D
-            scores in that update (after ``augment``), the fakes made from the same
-            noise as the loss's. For a conditional D, ``D`` is passed as the function
-            ``images -> D([images, labels])`` with the batch's labels bound.
-            ``history.d_loss`` includes the penalty and ``history.penalty`` holds it
-            per step, so ``d_loss - penalty`` is the loss without it (for WGAN-GP, the
-            Wasserstein estimate is its negative).
-        ema: a decay such as 0.999: keep an exponential moving average of all of G's
-            weights (batch-norm statistics included), ``average = d * average +
-            (1 - d) * weights`` after every generator update (``ops.ema_update``),
-            starting from G's weights when the call starts (or, when resumed, from the
-            checkpoint's). The decay warms up as TensorFlow's ExponentialMovingAverage
-            does: ``d = min(ema, (1 + t) / (10 + t))`` after t steps (``ema_decay``), so
-            that the average of a short run is not stuck near G's random start; it
-            reaches ``ema`` after 8,990 steps for 0.999 (890 for 0.99). Sample grids come
-            from the average, which is returned as ``history.ema_generator`` (a copy of
-            G's architecture) and checkpointed; G itself trains on as without it.
+            ``gradient_penalty``), on the float32 batches D scores there (after
+            ``augment``); for a conditional D, ``D`` is ``images -> D([images, labels])``.
+            ``history.penalty`` holds it per step, so ``d_loss - penalty`` is the loss
+            without it (for WGAN-GP, the Wasserstein estimate is its negative).
+        ema: a decay such as 0.999: sample from a moving average of all of G's weights
+            (batch-norm statistics included), ``average = d * average + (1 - d) *
+            weights`` after every generator update with the warm-up ``d = min(ema,
+            (1 + t) / (10 + t))`` after t steps (``gan.ema_decay``), starting from G's
+            weights (or the checkpoint's). It is ``history.ema_generator`` (a copy of G),
+            checkpointed; G itself trains on as without it.
         augment: a differentiable function ``images -> images``, random per image
             (e.g. ``diff_augment``): D scores ``augment(real)`` and ``augment(G(z))``
-            in both the discriminator and the generator updates, and G's gradient
-            flows through it (DiffAugment, Zhao et al. 2020).
-        num_classes: for a conditional GAN, whose models both take two inputs,
-            ``G([noise, labels])`` and ``D([images, labels])`` with labels int32 of
-            shape (B,): the number of classes. None reads it from an ``Embedding`` (or
-            ``CategoryEncoding``) layer of G or D, else from the labels. Fakes are
-            made for the labels of the real batch (so the classes keep the data's
-            frequencies), in the discriminator update and, with fresh noise, in the
-            generator update (with ``d_steps`` > 1, the labels of the step's first real
-            batch). Sample grids show class ``i % num_classes`` in place ``i``.
+            in both updates, and G's gradient flows through it (DiffAugment).
+        num_classes: for a conditional GAN (both models take two inputs,
+            ``G([noise, labels])``, ``D([images, labels])``, labels int32 (B,);
+            ``gan.ConditionalGAN``): the number of classes. None reads it from an
+            ``Embedding`` (or ``CategoryEncoding``) layer of G or D, else from the
+            labels. Fakes are made for the labels of the real batch (with ``d_steps`` >
+            1, the generator update's for those of the step's first batch). Sample
+            grids show class ``i % num_classes`` in place ``i``.
 
     Returns:
         a ``GanHistory`` (``fit``'s ``History``, step by step). In quick mode (``GAN_COURSE_QUICK``) at most

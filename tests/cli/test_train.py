@@ -130,6 +130,11 @@ def test_the_same_command_again_resumes_where_the_first_stopped(resumed_run):
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
     history = json.loads((out / "checkpoints" / "gan_run.json").read_text())["history"]
     assert history["steps_done"] == 32 and len(history["d_loss"]) == 32
+    # TensorBoard's curves go on where the first call's stopped, and no grid is logged twice
+    events = read_events(out / "logs")
+    assert [step for tag, step, _, _ in events if tag == "d_loss"] == [4, 8, 12, 16, 20, 24, 28, 32]
+    grids = [step for tag, step, _, _ in events if tag == "samples"]
+    assert len(grids) == len(set(grids)) and grids[0] == 0 and grids[-1] == 32
     # the seed drawn by the first call was kept by the second
     seed = json.loads((out / "config.json").read_text())["config"]["seed"]
     assert f"seed {seed}" in printed1.splitlines()[0] and f"seed {seed}" in printed2.splitlines()[0]
