@@ -421,6 +421,10 @@ class Checkpoints(keras.callbacks.Callback):
         self._check_settings(saved)
         return _history_at(history, step, int(self.epoch.numpy())), saved.get("seed", seed), notes
 
+    def steps_into_epoch(self):
+        """How many steps of its last epoch the restored run had trained (0 without a checkpoint)."""
+        return int(self.step_in_epoch.numpy())
+
     def on_epoch_end(self, epoch, logs=None):
         if self.model.history.epochs_done == epoch + 1:
             self._save()

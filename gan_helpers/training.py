@@ -22,7 +22,6 @@ in mixed precision; ``run_a_gan`` adds loss scaling.
 
 import inspect
 import math
-import warnings
 
 import keras
 import numpy as np
@@ -219,7 +218,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
         end_step = start_step + settings.QUICK_MAX_STEPS
         notes.append(f"Quick mode ({settings.QUICK_ENV} is set): this call stops after "
                      f"{settings.QUICK_MAX_STEPS} steps.")
-    skip = start_step - start_epoch * feed.steps_per_epoch
+    # Steps of the resumed epoch already trained (fewer, should the data set have shrunk since)
+    skip = 0 if checkpoints is None else min(checkpoints.steps_into_epoch(), feed.steps_per_epoch - 1)
     if _plain_on_one_device(gan, strategy) and uses_xla(D, G, end_step - start_step):
         gan.jit_compile = _compiles_with_xla(gan, feed)
     internal = [history, training_callbacks.SampleGrids(seed)] + ([checkpoints] if checkpoints else [])
@@ -228,10 +228,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
         verbose=0, batch_size=batch_size, d_steps=d_steps, print_every=print_every, show_every=show_every,
         start_step=start_step, end_step=end_step, skip=skip, notes=notes)
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Your input ran out of data")  # a stop within the last epoch
-            gan.fit(feed.steps(start_epoch, num_epochs, skip), epochs=num_epochs, initial_epoch=start_epoch,
-                    steps_per_epoch=feed.steps_per_epoch, callbacks=every, verbose=0, shuffle=False)
+        gan.fit(feed.steps(start_epoch, num_epochs, skip), epochs=num_epochs, initial_epoch=start_epoch,
+                steps_per_epoch=feed.steps_per_epoch, callbacks=every, verbose=0, shuffle=False)
     except NotImplementedError as error:
         raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet ({error!r}): "
                                   "finish its exercise first.") from error
