@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_helpers import instructor
+import gan_course
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 COURSE = ["01_leaky_relu_and_noise.ipynb", "02_discriminator.ipynb", "03_generator.ipynb", "04_losses.ipynb"]
@@ -26,12 +26,12 @@ COURSE = ["01_leaky_relu_and_noise.ipynb", "02_discriminator.ipynb", "03_generat
 
 def exercise_checks(notebook):
     """The checks that come right after a solution cell (the next code cell), by name."""
-    names = {check.code: check.name for check in instructor.find_checks(notebook)}
+    names = {check.code: check.name for check in gan_course.find_checks(notebook)}
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     found = set()
     for cell, following in zip(code, code[1:]):
-        if instructor.SOLUTION_BEGIN in instructor.cell_source(cell):
-            found.add(names[instructor.check_code(instructor.cell_source(following))])
+        if gan_course.SOLUTION_BEGIN in gan_course.cell_source(cell):
+            found.add(names[gan_course.check_code(gan_course.cell_source(following))])
     return found
 
 
@@ -51,7 +51,7 @@ def graded(tmp_path_factory):
     for name in COURSE:
         shutil.copy(NOTEBOOKS / name, solutions / name)
     student = root / "student"
-    instructor.make_student(solutions, student)
+    gan_course.make_student(solutions, student)
     submissions = root / "submissions"
     (submissions / "slope").mkdir(parents=True)
     nbformat.write(with_slope(solutions / COURSE[0], 0.3), str(submissions / "slope" / COURSE[0]))
@@ -59,8 +59,8 @@ def graded(tmp_path_factory):
     (submissions / "student").mkdir()
     for name in COURSE[1:3]:
         shutil.copy(student / name, submissions / "student" / name)
-    results = instructor.grade(submissions, root / "report.csv", notebooks_dir=solutions, time_limit=120, log=None, jobs=2)
-    checks = {name: instructor.read_notebook_json(solutions / name) for name in COURSE}
+    results = gan_course.grade(submissions, root / "report.csv", notebooks_dir=solutions, time_limit=120, log=None, jobs=2)
+    checks = {name: gan_course.read_notebook_json(solutions / name) for name in COURSE}
     return {(row.student, row.notebook, row.check): row for row in results}, checks
 
 
@@ -88,4 +88,4 @@ def test_student_version_fails_exactly_the_exercise_checks(graded):
 def test_every_check_of_notebooks_01_to_04_is_an_exercise_check(graded):
     _, notebooks = graded
     for name, notebook in notebooks.items():
-        assert exercise_checks(notebook) == {check.name for check in instructor.find_checks(notebook)}, name
+        assert exercise_checks(notebook) == {check.name for check in gan_course.find_checks(notebook)}, name

@@ -4,7 +4,7 @@ One kernel grades a notebook of many segments: each defines ``leaky_relu`` (most
 wrong one, ReLU), tries one way of making ``test_leaky_relu`` pass anyway, runs the check
 cell, then undoes what it did, so that each segment's verdict is its own (the first and
 last segments, correct answers with nothing tried, pass). Every attack must be graded as
-failed, with a message that says what was found. Before the judge (gan_helpers.instructor
+failed, with a message that says what was found. Before the judge (gan_course
 .judge) the patched check, the redefined check, the silenced traceback and the reference
 answer all passed.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_helpers import instructor
-from gan_helpers.cli import main
-from gan_helpers.instructor import grading, judge
+import gan_course
+from gan_course.cli import main
+from gan_course import course_files, judge
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -166,7 +166,7 @@ def attacks(tmp_path_factory):
     for _, before, after, _, _ in SEGMENTS:
         cells += [before, "test_leaky_relu(leaky_relu)"] + ([after] if after else [])
     write(notebook(*cells), root / "submissions" / "mallory" / "01_leaky.ipynb")
-    results = instructor.grade(root / "submissions", root / "report.csv", notebooks_dir=course, log=None,
+    results = gan_course.grade(root / "submissions", root / "report.csv", notebooks_dir=course, log=None,
                                cell_time_limit=120, time_limit=600)
     with (root / "report.csv").open(newline="") as handle:
         rows = {row["check"]: row for row in csv.DictReader(handle) if row["notebook"] != "TOTAL"}
@@ -236,7 +236,7 @@ def test_only_the_exercise_reference_is_refused(name, says):
 
 
 def test_the_judge_and_the_grader_import_no_tensorflow():
-    code = ("import sys; import gan_helpers.instructor.grading, gan_helpers.instructor.judge; "
+    code = ("import sys; import gan_course.grading, gan_course.judge; "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
@@ -277,7 +277,7 @@ def test_a_kernel_that_cannot_start_under_the_prefix_fails_its_checks(tmp_path):
     write(notebook("def test_one(f):\n    assert f() == 1", "def one():\n    return 1", "test_one(one)"),
           course / "01_one.ipynb")
     shutil.copytree(course, tmp_path / "subs" / "bo")
-    results = instructor.grade(tmp_path / "subs", tmp_path / "r.csv", notebooks_dir=course, log=None,
+    results = gan_course.grade(tmp_path / "subs", tmp_path / "r.csv", notebooks_dir=course, log=None,
                                kernel_prefix=[str(tmp_path / "no-such-runtime")], time_limit=60)
     assert not results[0].passed and results[0].message.startswith("not run:"), results[0]
 
@@ -300,9 +300,10 @@ def test_rewriting_the_expected_values_on_disk_stops_grading(tmp_path):
     shutil.copytree(course, tmp_path / "subs" / "zed")
     report = tmp_path / "report.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "gan_helpers", "grade", str(tmp_path / "subs"), "--notebooks", str(course),
+        [sys.executable, "-m", "gan_course", "grade", str(tmp_path / "subs"), "--notebooks", str(course),
          "--out", str(report)],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(library)}, timeout=600)
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(library), str(REPO)])})
     assert done.returncode == 2, done.stderr[-2000:]
     assert "changed the course's files: gan_helpers/reference/checks.npz" in done.stderr
     with report.open(newline="") as handle:
@@ -312,8 +313,10 @@ def test_rewriting_the_expected_values_on_disk_stops_grading(tmp_path):
     assert rows["zed"]["message"].startswith("not graded: grading stopped")
 
 
-def test_file_hashes_cover_the_checks_and_their_expected_values():
-    hashes = grading.course_file_hashes()
-    assert "reference/checks.npz" in hashes and "checks/__init__.py" in hashes and "instructor/judge.py" in hashes
+def test_file_hashes_cover_the_checks_their_expected_values_and_the_grader():
+    hashes = course_files.course_file_hashes()
+    assert {"gan_helpers/reference/checks.npz", "gan_helpers/checks/__init__.py", "gan_course/judge.py"} <= set(hashes)
     assert all(len(value) == 64 for value in hashes.values())
-    assert judge.file_differences(hashes) == []
+    library = course_files.library_hashes(hashes)
+    assert "checks/__init__.py" in library and not any(path.startswith("gan_course/") for path in library)
+    assert judge.file_differences(library) == []

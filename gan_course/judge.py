@@ -1,6 +1,6 @@
 """The grader's own code inside a submission's kernel: a record of the untouched library, then verdicts.
 
-``gan_helpers.instructor.grading`` reads this file and sends its text, as cells of its
+``gan_course.trust`` reads this file and sends its text, as cells of its
 own, into the kernel that runs a submission (the grader itself imports it only for its
 constants and file hashing). It uses the standard library only, and the kernel runs it
 from that text, never from an import, so a submission cannot have patched it before it
@@ -320,7 +320,7 @@ def package_folder():
 
 
 def file_hashes(root):
-    """{path relative to the package: sha256} of every .py file and reference file of gan_helpers."""
+    """{path relative to ``root``: sha256} of every .py file and reference file under a package's folder."""
     hashes = {}
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
