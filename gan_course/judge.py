@@ -34,8 +34,9 @@ snapshot itself only to name what changed.
    again from disk, so that the check and its expected values are read afresh;
 5. grades the learner's code, not the library's: each argument the check grades must be
    a function (or class) written in the notebook; it must not be, reach (through globals,
-   closures, wrappers, ``tf.function``) or call while the check runs (a profile hook) the
-   library's reference answer for that exercise (the table in ``references``);
+   closures, wrappers, ``tf.function``) or call while the check runs (a profile hook; the
+   check's own calls do not count) the library's reference answer for that exercise
+   (the table in ``references``);
 6. runs the check, its output captured, then compares a snapshot with the record again
    (code that patched something while the check ran is caught too);
 7. prints one line: ``VERDICT_MARK``, the verdict as JSON, and its HMAC-SHA256 under a
@@ -459,11 +460,18 @@ def reached_references(function, references, user_ns, limit=2000):
 
 
 class ReferenceWatch:
-    """A profile hook that notes each reference answer called while a notebook frame is on the stack."""
+    """A profile hook that notes each reference answer the learner's code calls while a check runs.
+
+    A call counts when a frame of the notebook stands between it and the grader's own
+    frames, so the check itself may call the reference to compute what it expects
+    (``test_xy_updates`` runs ``iterates``): the notebook frame further down the stack,
+    the grader's cell that runs the check, is not the learner's code.
+    """
 
     def __init__(self, references, user_ns):
         self.codes = {code: reference for reference, value in references.items() for code in _codes(value)}
         self.user_ns = user_ns
+        self.grader_globals = globals()
         self.calls = []
 
     def __call__(self, frame, event, argument):
@@ -473,7 +481,7 @@ class ReferenceWatch:
         if reference is None:
             return
         caller = frame
-        while caller is not None:
+        while caller is not None and caller.f_globals is not self.grader_globals:
             if caller.f_globals is self.user_ns:
                 if reference not in self.calls:
                     self.calls.append(reference)

@@ -21,11 +21,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 import gan_course
-from gan_course.cli import main
 from gan_course import course_files, judge
+from gan_course.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -233,6 +234,29 @@ def test_only_the_exercise_reference_is_refused(name, says):
     references = {"gan_helpers.ops:leaky_relu": judge.resolve("gan_helpers.ops:leaky_relu")}
     problem = judge.learner_code_problem(name, namespace[name], references, namespace)
     assert (problem is None) if says is None else (says in problem), problem
+
+
+def test_the_watch_counts_only_the_reference_calls_of_the_learners_code():
+    """A check may call the reference itself (test_xy_updates runs iterates); the grader's cell is no learner."""
+    from gan_helpers import ops
+
+    namespace = {"__name__": "__main__"}
+    exec(compile(LEARNER, "<notebook cell>", "exec"), namespace)
+    references = {"gan_helpers.ops:leaky_relu": judge.resolve("gan_helpers.ops:leaky_relu")}
+
+    def check_that_computes_its_expected_value(f):
+        x = np.linspace(-2.0, 2.0, 5, dtype=np.float32)
+        np.testing.assert_allclose(f(x), ops.leaky_relu(x), rtol=1e-6)
+
+    namespace["_run_check"], namespace["check"] = judge._run_check, check_that_computes_its_expected_value
+    for name, counted in [("mine", []), ("wraps_it", ["gan_helpers.ops:leaky_relu"])]:
+        watch = judge.ReferenceWatch(references, namespace)
+        sys.setprofile(watch)
+        try:  # run from a frame of the notebook's namespace, as the grader's cell runs the check
+            exec(f"outcome = _run_check(check, [{name}], {{}})", namespace)
+        finally:
+            sys.setprofile(None)
+        assert namespace["outcome"][0] and watch.calls == counted, (name, namespace["outcome"], watch.calls)
 
 
 def test_the_judge_and_the_grader_import_no_tensorflow():
