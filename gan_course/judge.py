@@ -31,7 +31,9 @@ snapshot itself only to name what changed.
 3. fails the check when the notebook binds the check's name to anything but the
    course's own ``test_*`` function (a redefined check);
 4. drops ``gan_helpers.checks`` and its modules from ``sys.modules`` and imports them
-   again from disk, so that the check and its expected values are read afresh;
+   again from disk, so that the check and its expected values are read afresh, and
+   reports their digests at once (a signed line, not final), so that a check the grader
+   interrupts does not leave the grader's record and the kernel's disagreeing;
 5. grades the learner's code, not the library's: each argument the check grades must be
    a function (or class) written in the notebook; it must not be, reach (through globals,
    closures, wrappers, ``tf.function``) or call while the check runs (a profile hook; the
@@ -39,7 +41,7 @@ snapshot itself only to name what changed.
    (the table in ``references``);
 6. runs the check, its output captured, then compares a snapshot with the record again
    (code that patched something while the check ran is caught too);
-7. prints one line: ``VERDICT_MARK``, the verdict as JSON, and its HMAC-SHA256 under a
+7. prints one line: ``VERDICT_MARK``, the verdict as JSON (final), and its HMAC-SHA256 under a
    key that only the grader's cell holds. The grader counts a check as passed only on a
    verdict line that carries this cell's nonce and a valid HMAC; a cell whose output was
    silenced, swallowed or rewritten fails.
@@ -517,20 +519,34 @@ def learner_code_problem(argument, value, references, user_ns):
 
 
 class _Verdict:
-    def __init__(self, params):
+    """A grader cell's report: signed lines on the kernel's own output, the last one final.
+
+    ``report`` sends what the grader must keep even if the cell never finishes (the
+    digests of the checks imported afresh: a check the grader interrupts leaves them in
+    the kernel); ``emit`` sends the verdict itself, marked final.
+    """
+
+    def __init__(self, params, stream):
         self.key = params["key"]
         self.nonce = params["nonce"]
+        self.stream = stream
         self.payload = {"nonce": self.nonce, "passed": False, "message": "", "digests": {}, "check_ids": {}}
 
     def fail(self, message):
         self.payload.update(passed=False, message=message)
         return self
 
-    def emit(self, stream):
-        text = json.dumps(self.payload, sort_keys=True)
+    def report(self):
+        self._write({**self.payload, "final": False})
+
+    def emit(self):
+        self._write({**self.payload, "final": True})
+
+    def _write(self, payload):
+        text = json.dumps(payload, sort_keys=True)
         signature = hmac.new(self.key.encode(), text.encode(), hashlib.sha256).hexdigest()
-        stream.write(f"\n{VERDICT_MARK} {text} {signature}\n")
-        stream.flush()
+        self.stream.write(f"\n{VERDICT_MARK} {text} {signature}\n")
+        self.stream.flush()
 
 
 def _sentences(problems, lead):
@@ -539,9 +555,8 @@ def _sentences(problems, lead):
     return f"{lead}: {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
-def record(params, user_ns):
+def record(verdict, params, user_ns):
     """Before the submission runs: import the checks, snapshot what they run on, report the digests."""
-    verdict = _Verdict(params)
     before = set(sys.modules)
     try:
         importlib.import_module(CHECKS_PACKAGE)
@@ -588,71 +603,92 @@ def last_line(printed):
     return lines[-1] if lines else "passed"
 
 
-def judge(params, user_ns):
+def judge(verdict, params, user_ns):
     """In place of a check cell: verify, import the checks afresh, grade the learner's code, report."""
-    verdict = _Verdict(params)
     pristine = getattr(sys, STATE_ATTRIBUTE, None)
-    digests = params["digests"]
-    problems = interpreter_hooks_set() or tampering(digests, pristine)
-    if problems:
-        return verdict.fail(_sentences(problems, "the submission changed what the checks run on"))
-    changed = file_differences(params["files"])
-    if changed:
-        return verdict.fail(_sentences(changed, "the course's files on disk were changed"))
-    for call in params["calls"]:
-        bound = user_ns.get(call["check"], None)
-        if call["check"] in user_ns and id(bound) not in params["check_ids"].get(call["check"], []):
-            return verdict.fail(f"the notebook redefines {call['check']} (it is now {_describe(bound)}): "
-                                "the checks are the course's")
-    modules = fresh_checks()
-    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
-    fresh.pop(HOOKS)
-    pristine = {**(pristine or {}), **fresh}
-    setattr(sys, STATE_ATTRIBUTE, pristine)
-    fresh_digests = {name: digest(value) for name, value in fresh.items()}
-    digests = with_fresh_checks(digests, fresh_digests)
-    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
-
+    problem = _changed_before_the_check(params, pristine, user_ns)
+    if problem:
+        return verdict.fail(problem)
+    modules, digests, pristine = _checks_afresh(verdict, params["digests"], pristine)
     message = "passed"
     for call in params["calls"]:
-        args = [eval(expression, user_ns) for expression in call["args"]]
-        kwargs = {name: eval(expression, user_ns) for name, expression in call["kwargs"].items()}
-        references = {reference: resolve(reference) for reference in call["references"]}
-        graded = call["learner_arguments"]
-        positions = range(len(args)) if graded is None else [index for index in graded if index < len(args)]
-        for index in positions:
-            problem = learner_code_problem(call["args"][index], args[index], references, user_ns)
-            if problem:
-                return verdict.fail(problem)
-        watch = ReferenceWatch(references, user_ns)
-        sys.setprofile(watch)
-        try:
-            passed, message = _run_check(getattr(modules, call["check"]), args, kwargs)
-        finally:
-            profiler = sys.getprofile()
-            sys.setprofile(None)
-        if profiler is not watch:
-            return verdict.fail("the submission changed the interpreter's profile hook while the check ran")
-        problems = tampering(digests, pristine)
-        if problems:
-            return verdict.fail(_sentences(problems, "the submission changed what the checks run on while the check ran"))
-        if watch.calls:
-            reference = watch.calls[0].replace(":", ".")
-            return verdict.fail(f"the code handed to {call['check']} calls the course library's reference answer "
-                                f"{reference}: the exercise is to write it yourself")
+        passed, message = _judge_call(call, modules, digests, pristine, user_ns)
         if not passed:
             return verdict.fail(message)
     verdict.payload.update(passed=True, message=message)
     return verdict
 
 
+def _changed_before_the_check(params, pristine, user_ns):
+    """A sentence naming what the submission changed of what the checks run on, their files or names; or None."""
+    problems = interpreter_hooks_set() or tampering(params["digests"], pristine)
+    if problems:
+        return _sentences(problems, "the submission changed what the checks run on")
+    changed = file_differences(params["files"])
+    if changed:
+        return _sentences(changed, "the course's files on disk were changed")
+    for call in params["calls"]:
+        bound = user_ns.get(call["check"], None)
+        if call["check"] in user_ns and id(bound) not in params["check_ids"].get(call["check"], []):
+            return f"the notebook redefines {call['check']} (it is now {_describe(bound)}): the checks are the course's"
+    return None
+
+
+def _checks_afresh(verdict, digests, pristine):
+    """(the checks imported afresh, the digests and the snapshot to hold them to).
+
+    Their digests are reported to the grader before any of the learner's code runs, and
+    kept in the kernel only then: a check the grader interrupts (it ran too long) leaves
+    the grader and the kernel agreeing on them, so that the next check is judged as if
+    nothing had happened.
+    """
+    modules = fresh_checks()
+    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
+    fresh.pop(HOOKS)
+    fresh_digests = {name: digest(value) for name, value in fresh.items()}
+    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
+    verdict.report()
+    pristine = {**(pristine or {}), **fresh}
+    setattr(sys, STATE_ATTRIBUTE, pristine)
+    return modules, with_fresh_checks(digests, fresh_digests), pristine
+
+
+def _judge_call(call, modules, digests, pristine, user_ns):
+    """(passed, message) of one check call: the learner's code handed in, the check run under watch."""
+    args = [eval(expression, user_ns) for expression in call["args"]]
+    kwargs = {name: eval(expression, user_ns) for name, expression in call["kwargs"].items()}
+    references = {reference: resolve(reference) for reference in call["references"]}
+    graded = call["learner_arguments"]
+    positions = range(len(args)) if graded is None else [index for index in graded if index < len(args)]
+    for index in positions:
+        problem = learner_code_problem(call["args"][index], args[index], references, user_ns)
+        if problem:
+            return False, problem
+    watch = ReferenceWatch(references, user_ns)
+    sys.setprofile(watch)
+    try:
+        passed, message = _run_check(getattr(modules, call["check"]), args, kwargs)
+    finally:
+        profiler = sys.getprofile()
+        sys.setprofile(None)
+    if profiler is not watch:
+        return False, "the submission changed the interpreter's profile hook while the check ran"
+    problems = tampering(digests, pristine)
+    if problems:
+        return False, _sentences(problems, "the submission changed what the checks run on while the check ran")
+    if watch.calls:
+        reference = watch.calls[0].replace(":", ".")
+        return False, (f"the code handed to {call['check']} calls the course library's reference answer "
+                       f"{reference}: the exercise is to write it yourself")
+    return passed, message
+
+
 def main(params, user_ns):
     """Run the action the grader asked for and print its signed verdict (KeyboardInterrupt passes through)."""
-    stream = sys.stdout
+    verdict = _Verdict(params, sys.stdout)
     action = {"record": record, "judge": judge}[params["action"]]
     try:
-        verdict = action(params, user_ns)
+        action(verdict, params, user_ns)
     except (Exception, SystemExit) as error:
-        verdict = _Verdict(params).fail(f"the grader's check failed: {type(error).__name__}: {error}")
-    verdict.emit(stream)
-
+        verdict.fail(f"the grader's check failed: {type(error).__name__}: {error}")
+    verdict.emit()

@@ -71,14 +71,22 @@ class NotebookRun:
         self._error_reply = execute_reply.get("content", {})
 
     def _execute_cell(self, client, cell, index, store_history):
-        """Run a cell (nbclient); the error it replied is kept in ``_error_reply``."""
+        """Run a cell (nbclient); the error it replied is kept in ``_error_reply``.
+
+        nbclient writes the cell it ran back into the notebook at ``index``; the notebook's
+        own cell is put back, so that a grader cell never takes its place (the record
+        cell, run at index -1, would replace the notebook's last cell, and run again there).
+        """
         from nbclient.exceptions import DeadKernelError
 
+        own = client.nb.cells[index]
         self._error_reply = None
         try:
             client.execute_cell(cell, index, store_history=store_history)
         except DeadKernelError:
             raise KernelDied(index) from None
+        finally:
+            client.nb.cells[index] = own
 
     def _execute(self, client, cell, index, store_history=True):
         """Run one cell within the time left; return 'ok', 'error' or 'timeout' (seconds allowed)."""
@@ -102,10 +110,9 @@ class NotebookRun:
         """Run a grader cell (record or judge); return its verdict payload."""
         cell, key, nonce = made
         status, seconds = self._execute(client, cell, index, store_history=False)
+        payload = trust.read(cell, key, nonce)  # also what an interrupted cell reported before it stopped
         if status == "timeout":
             return {"passed": False, "message": f"timed out: {what} ran longer than {seconds} s"}
-        payload = trust.read(cell, key, nonce)
-        trust.update(payload)
         return payload
 
     def run_once(self, skip):

@@ -55,7 +55,27 @@ class KernelTrust:
         return self.cell("judge", calls=calls)
 
     def read(self, cell, key, nonce):
-        """The signed verdict payload of a grader cell (dict), or a failure payload saying why there is none."""
+        """The final verdict of a grader cell (dict), or a failure payload saying why there is none.
+
+        Keeps what every line signed with the cell's key reports, the final verdict's and
+        those before it (the checks imported afresh), even when the cell did not finish.
+        """
+        verdict = None
+        for payload in self._signed(cell, key, nonce):
+            self.update(payload)
+            if payload.get("final"):
+                verdict = payload
+        if verdict is not None:
+            return verdict
+        error = cell_outputs.error(cell)
+        if error is not None:
+            return {"passed": False, "message": f"the grader's check did not finish ({error})"}
+        return {"passed": False, "message": "no verdict from the grader's check: the submission silenced, "
+                                            "redirected or rewrote the kernel's output"}
+
+    @staticmethod
+    def _signed(cell, key, nonce):
+        """The payloads of the verdict lines a grader cell printed with a valid signature and its nonce."""
         mark = judge.VERDICT_MARK + " "
         for line in cell_outputs.printed(cell).splitlines():
             if not line.startswith(mark):
@@ -66,12 +86,7 @@ class KernelTrust:
                 continue
             payload = json.loads(body)
             if payload.get("nonce") == nonce:
-                return payload
-        error = cell_outputs.error(cell)
-        if error is not None:
-            return {"passed": False, "message": f"the grader's check did not finish ({error})"}
-        return {"passed": False, "message": "no verdict from the grader's check: the submission silenced, "
-                                            "redirected or rewrote the kernel's output"}
+                yield payload
 
     def update(self, payload):
         """Keep what a signed verdict reports: the digests of the checks imported afresh, their ids."""

@@ -8,7 +8,8 @@ failed, with a message that says what was found. Before the judge (gan_course
 .judge) the patched check, the redefined check, the silenced traceback and the reference
 answer all passed.
 
-A second, cheap grading run (a notebook without TensorFlow) checks ``--kernel-prefix``:
+A check that runs too long is interrupted, and the checks after it are judged as ever.
+A cheap grading run (a notebook without TensorFlow) checks ``--kernel-prefix``:
 the kernels start under the instructor's command. A third, in a copy of the library,
 checks that a submission that rewrites the checks' expected values on disk stops grading.
 """
@@ -257,6 +258,27 @@ def test_the_watch_counts_only_the_reference_calls_of_the_learners_code():
         finally:
             sys.setprofile(None)
         assert namespace["outcome"][0] and watch.calls == counted, (name, namespace["outcome"], watch.calls)
+
+
+def test_a_timed_out_check_leaves_the_next_ones_judged_as_ever(tmp_path):
+    """After the grader interrupts a check, a right one passes; the notebook's last cell runs as itself."""
+    noise = ("def sample_noise(batch_size, dim, seed=None):\n    if seed is None:\n"
+             "        return tf.random.uniform((batch_size, dim), minval=-1.0, maxval=1.0)\n"
+             "    return tf.random.stateless_uniform((batch_size, dim), seed=(seed, 0), minval=-1.0, maxval=1.0)")
+    double = "def test_double(f):\n    assert f(2) == 4, f'double(2) is {f(2)}'"
+    imports = IMPORTS + ", test_sample_noise"
+    course = write(notebook(imports, RIGHT, "test_leaky_relu(leaky_relu)", noise, "test_sample_noise(sample_noise)",
+                            double, "def double(x):\n    return 2 * x", "test_double(double)"),
+                   tmp_path / "course" / "01_leaky.ipynb")
+    loop = "def leaky_relu(x, alpha=0.01):\n    while True:\n        pass"
+    submitted = write(notebook(imports, loop, "test_leaky_relu(leaky_relu)", noise, "test_sample_noise(sample_noise)",
+                               double, "def double(x):\n    return 2 * x + 1", "test_double(double)"),
+                      tmp_path / "subs" / "ida" / "01_leaky.ipynb")
+    results = gan_course.grade_notebook(submitted, gan_course.find_checks(gan_course.read_notebook_json(course)),
+                                        cell_time_limit=20, time_limit=300)
+    assert results["test_leaky_relu"] == (False, "timed out: the check ran longer than 20 s")
+    assert results["test_sample_noise"][0], results["test_sample_noise"]
+    assert results["test_double"] == (False, "AssertionError: double(2) is 5")
 
 
 def test_the_judge_and_the_grader_import_no_tensorflow():
