@@ -115,31 +115,31 @@ def _closure(function):
 
 
 def _callable_fingerprint(value, depth=0):
-    """A string that changes when a function, class, method or module is replaced or rewritten.
+    """A tuple that changes when a function, class, method or module is replaced or rewritten.
 
-    None for data (numbers, arrays, dicts ...): libraries rebind those as they work.
+    None for data (numbers, arrays, dicts ...): libraries rebind those as they work. Tuples
+    of ids, not strings: a snapshot takes a hundred thousand of them per check.
     """
     kind = type(value)
-    if isinstance(value, types.ModuleType):
-        return "module " + str(vars(value).get("__name__"))
     if kind is types.FunctionType:
-        parts = ["function", str(id(value)), str(id(value.__code__)), str(id(value.__defaults__)),
-                 str(id(value.__kwdefaults__))]
-        if depth < 2:
-            parts += [str(_callable_fingerprint(content, depth + 1))
-                      for content in _closure(value) if callable(content)]
-        return " ".join(parts)
-    if kind is types.MethodType:
-        return f"method {_callable_fingerprint(value.__func__, depth)} {id(value.__self__)}"
+        fingerprint = (id(value), id(value.__code__), id(value.__defaults__), id(value.__kwdefaults__))
+        if depth < 2 and value.__closure__:
+            fingerprint += tuple(_callable_fingerprint(content, depth + 1)
+                                 for content in _closure(value) if callable(content))
+        return fingerprint
     if isinstance(value, type):
-        return f"class {id(value)}"
+        return ("class", id(value))
+    if isinstance(value, types.ModuleType):
+        return ("module", vars(value).get("__name__"))
+    if kind is types.MethodType:
+        return ("method", _callable_fingerprint(value.__func__, depth), id(value.__self__))
     if callable(value):
-        parts = [f"object {id(value)}"]
+        fingerprint = ("object", id(value))
         if depth < 2:
-            for name, target in _wrapped_targets(value):
-                if isinstance(target, (types.FunctionType, types.MethodType)):
-                    parts.append(f"{name}={_callable_fingerprint(target, depth + 1)}")
-        return " ".join(parts)
+            fingerprint += tuple((name, _callable_fingerprint(target, depth + 1))
+                                 for name, target in _wrapped_targets(value)
+                                 if isinstance(target, (types.FunctionType, types.MethodType)))
+        return fingerprint
     return None
 
 
@@ -154,8 +154,8 @@ def _fingerprint(name, value, strict):
     if fingerprint is not None or not strict or name.startswith("__") or value is None:
         return fingerprint
     if isinstance(value, (bool, int, float, complex, str, bytes)):
-        return f"{type(value).__name__} {value!r}"
-    return f"{type(value).__name__} {id(value)}"
+        return ("value", type(value).__name__, repr(value))
+    return ("data", type(value).__name__, id(value))
 
 
 def _class_fingerprints(cls, strict):
@@ -165,7 +165,7 @@ def _class_fingerprints(cls, strict):
         if isinstance(value, (staticmethod, classmethod)):
             value = value.__func__
         if isinstance(value, property):
-            found[name] = " ".join(str(_callable_fingerprint(part)) for part in (value.fget, value.fset, value.fdel))
+            found[name] = ("property", *(_callable_fingerprint(part) for part in (value.fget, value.fset, value.fdel)))
             continue
         if isinstance(value, functools.cached_property):
             value = value.func
@@ -178,7 +178,7 @@ def _class_fingerprints(cls, strict):
 def _module_fingerprints(module, strict=False):
     """{attribute: fingerprint} of a module: its functions, classes (with their methods) and modules."""
     name = vars(module).get("__name__")
-    found = {MODULE_IDENTITY: str(id(module))}
+    found = {MODULE_IDENTITY: id(module)}
     for attribute, value in list(vars(module).items()):
         fingerprint = _fingerprint(attribute, value, strict)
         if fingerprint is None:
@@ -191,11 +191,11 @@ def _module_fingerprints(module, strict=False):
 
 
 def _hook_fingerprints():
-    """The interpreter's hooks a check's verdict depends on, as strings."""
+    """The interpreter's hooks a check's verdict depends on, as fingerprints."""
     package = sys.modules.get("gan_helpers")
     return {
-        "sys.gettrace()": str(_callable_fingerprint(sys.gettrace())),
-        "sys.getprofile()": str(_callable_fingerprint(sys.getprofile())),
+        "sys.gettrace()": _callable_fingerprint(sys.gettrace()),
+        "sys.getprofile()": _callable_fingerprint(sys.getprofile()),
         "sys.meta_path": repr([id(finder) for finder in sys.meta_path]),
         "sys.path_hooks": repr([id(hook) for hook in sys.path_hooks]),
         "sys.modules": str(id(sys.modules)),
