@@ -80,3 +80,8 @@ def library_check_names(library_folder):
     for path in (Path(library_folder) / "checks").rglob("*.py"):
         names.update(re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
     return frozenset(names)
+
+
+def judged_checks(checks, library_names):
+    """The checks the grader judges itself: those made only of the library's ``test_*`` functions."""
+    return {check for check in checks if set(check_function_names(check.code)) <= library_names}

@@ -21,10 +21,11 @@ runs without an error.
 **Submissions.** ``SUBMISSIONS/`` holds one folder per student, named after the
 student, with that student's notebooks in it (at any depth). A notebook is matched
 to the course's by file name, or else by its number (``01_...``). Each notebook runs
-in its own fresh kernel, in a scratch folder, in quick mode, without widgets, under a
-time limit per cell and per notebook (``--jobs N`` runs N notebooks at once), under
-the instructor's command prefix where one is given (``--kernel-prefix``, e.g. a
-container). What goes wrong costs only the checks it touches:
+in its own new kernel (on this machine, forked from a process that imported TensorFlow
+once, ``kernel_factory``), in a scratch folder, in quick mode, without widgets, under a
+time limit per cell and per notebook (``--jobs N`` runs N notebooks at once, those with
+the most code first), under the instructor's command prefix where one is given
+(``--kernel-prefix``, e.g. a container). What goes wrong costs only the checks it touches:
 
 - a notebook that is not valid JSON or not a notebook: all its checks fail;
 - a check cell that is missing: that check fails ("missing");
@@ -40,7 +41,9 @@ grades a folder of students and writes the report. Imports no TensorFlow: the no
 run in kernels of their own.
 """
 
+import contextlib
 import csv
+import os
 import re
 import shlex
 import sys
@@ -48,10 +51,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan_course.check_cells import find_checks
-from gan_course.course_files import CourseFilesChanged, course_file_hashes
-from gan_course.notebook_files import COURSE_NOTEBOOKS, course_notebooks, read_notebook_json
-from gan_course.notebook_run import DEFAULT_CELL_TIME_LIMIT, DEFAULT_NOTEBOOK_TIME_LIMIT, grade_notebook
+from gan_course import kernel_factory
+from gan_course.check_cells import find_checks, judged_checks, library_check_names
+from gan_course.course_files import CourseFilesChanged, course_file_hashes, library_folder
+from gan_course.notebook_files import COURSE_NOTEBOOKS, cell_source, course_notebooks, read_notebook_json
+from gan_course.notebook_run import (
+    DEFAULT_CELL_TIME_LIMIT,
+    DEFAULT_NOTEBOOK_TIME_LIMIT,
+    grade_notebook,
+    kernel_environment,
+)
 
 
 @dataclass
@@ -141,6 +150,40 @@ def summary_table(results):
     return "\n".join(lines)
 
 
+def course_checks(notebooks_dir=None):
+    """``{notebook name: (its checks, characters of its code)}`` of the solution notebooks that have checks."""
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else COURSE_NOTEBOOKS
+    course = {}
+    for path in course_notebooks(notebooks_dir):
+        notebook = read_notebook_json(path)
+        checks = find_checks(notebook)
+        if checks:
+            course[path.name] = (checks, sum(len(cell_source(cell)) for cell in notebook["cells"]
+                                             if cell["cell_type"] == "code"))
+    if not course:
+        raise ValueError(f"The notebooks in {notebooks_dir} hold no check cells (cells calling test_* functions).")
+    return course
+
+
+def longest_first(names, code_sizes):
+    """The positions of the notebooks ``names`` in the order to start them: the most code first.
+
+    Run two or more at a time, a long notebook started last runs alone at the end while the
+    other cores wait; how much code a notebook holds roughly says how long it runs.
+    """
+    return sorted(range(len(names)), key=lambda position: -code_sizes[names[position]])
+
+
+def _in_order(function, items, jobs):
+    """``function`` of each item, ``jobs`` at a time, items started in order; the results in that order."""
+    if jobs == 1:
+        return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(function, items))
+
+
 def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
           cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, log=print, jobs=1, kernel_prefix=None):
     """Grade every student's notebooks against the checks of the course's notebooks.
@@ -153,7 +196,8 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
         quick: run the kernels in quick mode (``GAN_COURSE_QUICK=1``).
         log: called with a line of progress per notebook (None for silence).
         jobs: how many notebooks run at once, each in its own kernel (about one per
-            CPU core; time limits are wall-clock, so leave them room when raising this).
+            CPU core, whose threads the kernels share; time limits are wall-clock, so
+            leave them room when raising this). The notebooks with the most code start first.
         kernel_prefix: a command (string or list of words) each kernel runs under, e.g. a
             container runtime; see :func:`kernel_manager_class`. None: kernels run here.
     Returns:
@@ -164,20 +208,38 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}.")
-    notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else COURSE_NOTEBOOKS
-    course = {path.name: find_checks(read_notebook_json(path)) for path in course_notebooks(notebooks_dir)}
-    course = {name: checks for name, checks in course.items() if checks}
-    if not course:
-        raise ValueError(f"The notebooks in {notebooks_dir} hold no check cells (cells calling test_* functions).")
+    course = course_checks(notebooks_dir)
     students = find_students(submissions_dir)
     if not students:
         raise FileNotFoundError(f"{submissions_dir} holds no student folders (one folder per student).")
     tasks = [(student, name, checks, match_submission(name, submitted))
-             for student, submitted in students.items() for name, checks in course.items()]
-    if isinstance(kernel_prefix, str):
-        kernel_prefix = shlex.split(kernel_prefix)
-    files = course_file_hashes()
+             for student, submitted in students.items() for name, (checks, _) in course.items()]
+    settings = {"time_limit": time_limit, "cell_time_limit": cell_time_limit, "quick": quick,
+                "kernel_prefix": shlex.split(kernel_prefix) if isinstance(kernel_prefix, str) else kernel_prefix,
+                "files": course_file_hashes(), "threads": max(1, (os.cpu_count() or 1) // jobs)}
+    with _kernel_factory(course, settings) as factory:
+        results, stopped = _grade_all(tasks, course, {**settings, "factory": factory}, jobs, log)
+    write_report(results, out_csv)
+    if stopped:
+        raise CourseFilesChanged(f"{stopped[0]} The report so far: {out_csv}.", stopped[0].results)
+    return results
 
+
+def _kernel_factory(course, settings):
+    """A kernel factory to fork the kernels from, where they run on this machine (no kernel prefix).
+
+    Saves each kernel starting Python and importing ipykernel, and, where the grader judges
+    checks of the library, TensorFlow and the checks (``kernel_factory``).
+    """
+    if settings["kernel_prefix"]:
+        return contextlib.nullcontext()
+    library = library_check_names(library_folder())
+    judges = any(judged_checks(checks, library) for checks, _ in course.values())
+    return kernel_factory.started(kernel_environment(settings["quick"], None, settings["threads"]), checks=judges)
+
+
+def _grade_all(tasks, course, settings, jobs, log):
+    """(the rows of every task, in order; the CourseFilesChanged that stopped grading, if one did)."""
     stopped = []
 
     def grade_one(task):
@@ -187,8 +249,7 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
                     for check in checks]
         start = time.monotonic()
         try:
-            outcomes = grade_notebook(path, checks, time_limit=time_limit, cell_time_limit=cell_time_limit,
-                                      quick=quick, kernel_prefix=kernel_prefix, files=files)
+            outcomes = grade_notebook(path, checks, **settings)
         except CourseFilesChanged as error:
             stopped.append(error)
             outcomes = error.results
@@ -198,19 +259,9 @@ def grade(submissions_dir, out_csv, *, notebooks_dir=None, time_limit=DEFAULT_NO
             log(f"{student}: {name}: {passed}/{len(rows)} checks passed ({time.monotonic() - start:.1f} s)")
         return rows
 
-    if jobs == 1:
-        graded = [grade_one(task) for task in tasks]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            graded = list(pool.map(grade_one, tasks))
-    results = [row for rows in graded for row in rows]
-    write_report(results, out_csv)
-    if stopped:
-        raise CourseFilesChanged(f"{stopped[0]} The report so far: {out_csv}.", stopped[0].results)
-    return results
-
+    order = longest_first([name for _, name, _, _ in tasks], {name: size for name, (_, size) in course.items()})
+    graded = dict(zip(order, _in_order(grade_one, [tasks[position] for position in order], jobs)))
+    return [row for position in range(len(tasks)) for row in graded[position]], stopped
 
 
 # ----------------------------------------------------------------------------------------

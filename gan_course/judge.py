@@ -80,6 +80,9 @@ CHECKS_PACKAGE = "gan_helpers.checks"
 # Where the record keeps the per-attribute snapshot in the kernel (for naming what changed;
 # the verdict itself rests on the digests the grader keeps).
 STATE_ATTRIBUTE = "_gan_course_grader_state"
+# Where a kernel forked from the grader's kernel factory finds the modules the factory's
+# import of the checks loaded (the record watches them as if it had imported the checks).
+PRELOADED_ATTRIBUTE = "_gan_course_loaded_by_checks"
 HOOKS = "<interpreter hooks>"
 MODULE_IDENTITY = "<module object>"
 # Wrappers whose target a fingerprint follows: functools.partial, tf.function, numpy's
@@ -557,7 +560,7 @@ def _sentences(problems, lead):
 
 def record(verdict, params, user_ns):
     """Before the submission runs: import the checks, snapshot what they run on, report the digests."""
-    before = set(sys.modules)
+    before = set(sys.modules) - getattr(sys, PRELOADED_ATTRIBUTE, frozenset())
     try:
         importlib.import_module(CHECKS_PACKAGE)
         changed = file_differences(params["files"])

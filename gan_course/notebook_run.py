@@ -1,8 +1,9 @@
 """Run one submitted notebook in a fresh kernel and say which of its checks pass.
 
-Each notebook runs in its own kernel, in a scratch folder, in quick mode, without
-widgets, under a time limit per cell and per notebook, under the instructor's command
-prefix where one is given (a container). A check of the course's library is judged by a
+Each notebook runs in its own kernel (on this machine, forked from the grader's kernel
+factory, ``kernel_factory``), in a scratch folder, in quick mode, without widgets, under a
+time limit per cell and per notebook, under the instructor's command prefix where one is
+given (a container). A check of the course's library is judged by a
 grader cell in place of the submission's cell (``trust``, ``judge``); a check defined in
 the notebook passes when its cell runs without an error. What goes wrong costs only the
 checks it touches: a cell that runs too long is interrupted and the notebook goes on; a
@@ -18,8 +19,8 @@ import time
 import warnings
 from pathlib import Path
 
-from gan_course import cell_outputs
-from gan_course.check_cells import check_function_names, library_check_names, match_checks
+from gan_course import cell_outputs, kernel_factory
+from gan_course.check_cells import judged_checks, library_check_names, match_checks
 from gan_course.course_files import (
     CourseFilesChanged,
     changed_files,
@@ -35,6 +36,12 @@ DEFAULT_CELL_TIME_LIMIT = 300
 MAX_KERNEL_RESTARTS = 2
 # A kernel that does not answer within this many seconds after an interrupt is restarted.
 RESPONSIVE_PROBE_SECONDS = 15
+# Train steps per run_a_gan call when grading in quick mode (quick mode's own is 20): no check
+# depends on training, and two steps still run every training cell's code, its step twice.
+GRADING_QUICK_STEPS = 2
+# The thread pools a kernel may use (grade sets them to the cores per notebook run at once):
+# TensorFlow's pools spin while they wait, which costs CPU when kernels share the cores.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
 
 class KernelDied(Exception):
@@ -48,7 +55,8 @@ class KernelDied(Exception):
 class NotebookRun:
     """Execute one notebook's cells in a fresh kernel and record each check's outcome."""
 
-    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files, kernel_prefix):
+    def __init__(self, notebook, matched, *, time_limit, cell_time_limit, env, workdir, files, kernel_prefix,
+                 factory=None):
         self.notebook = notebook
         self.matched = matched
         self.deadline = time.monotonic() + time_limit
@@ -57,9 +65,8 @@ class NotebookRun:
         self.workdir = workdir
         self.files = files
         self.kernel_prefix = kernel_prefix
-        library_checks = library_check_names(library_folder())  # a check made only of these, the grader judges itself
-        self.judged = {check for check in matched.values()
-                       if set(check_function_names(check.code)) <= library_checks}
+        self.factory = factory
+        self.judged = judged_checks(matched.values(), library_check_names(library_folder()))
         self.outcomes = {}
         self.not_run = f"not run: the notebook's time limit of {time_limit:g} s was reached"
         self._error_reply = None
@@ -119,10 +126,14 @@ class NotebookRun:
         """One pass over the notebook in a new kernel, leaving out the cells in ``skip``."""
         from nbclient import NotebookClient
 
+        # A kernel of this machine is killed once its notebook is graded (a graceful shutdown of a
+        # kernel that imported TensorFlow takes 1 to 2 s, and nothing of it is kept); one under a
+        # prefix shuts down on its own, so that a container it runs in exits too.
         client = NotebookClient(self.notebook, kernel_name="python3", allow_errors=True, record_timing=False,
                                 interrupt_on_timeout=True, on_cell_error=self._on_cell_error,
                                 resources={"metadata": {"path": str(self.workdir)}},
-                                kernel_manager_class=kernel_manager_class(self.kernel_prefix))
+                                kernel_manager_class=kernel_manager_class(self.kernel_prefix, self.factory),
+                                shutdown_kernel="graceful" if self.kernel_prefix else "immediate")
         with client.setup_kernel(env=self.env):
             trust = KernelTrust(library_hashes(self.files)) if self.judged else None
             if trust is not None:
@@ -166,10 +177,11 @@ class NotebookRun:
         return self.outcomes
 
 
-def kernel_manager_class(prefix=None):
-    """The kernel manager the grader starts kernels with: jupyter_client's, or one that runs under ``prefix``.
+def kernel_manager_class(prefix=None, factory=None):
+    """The kernel manager the grader starts kernels with: jupyter_client's, one under ``prefix``, or a forked one.
 
-    With a prefix (a list of words, e.g. ``["docker", "run", "--rm", "-i", ..., "IMAGE"]``)
+    With a ``factory`` (the socket of a ``kernel_factory`` that runs), the kernel is forked
+    from it (its stand-in is the process jupyter_client starts). With a prefix (a list of words, e.g. ``["docker", "run", "--rm", "-i", ..., "IMAGE"]``)
     the kernel's command is ``PREFIX python -m ipykernel_launcher -f CONNECTION_FILE``:
     ``python`` is found by the prefix (a container's own Python; on this machine the
     kernel's PATH starts with this Python's folder). ``{connection_file}`` and ``{cwd}``
@@ -177,6 +189,12 @@ def kernel_manager_class(prefix=None):
     """
     from jupyter_client import AsyncKernelManager
 
+    if factory and not prefix:
+        class ForkedKernelManager(AsyncKernelManager):
+            def format_kernel_cmd(self, extra_arguments=None):
+                return kernel_factory.kernel_command(os.path.realpath(self.connection_file))
+
+        return ForkedKernelManager
     if not prefix:
         return AsyncKernelManager
     words = list(prefix)
@@ -210,28 +228,37 @@ def read_submission(path):
     return notebook
 
 
-def kernel_environment(quick=True, kernel_prefix=None):
+def kernel_environment(quick=True, kernel_prefix=None, threads=None):
     """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise, no widgets.
 
-    Under a kernel prefix, this Python's folder comes first on PATH, so that a prefix
-    run on this machine (``env``, ``nice``, a sandbox) starts this Python as ``python``.
+    In quick mode training runs ``GRADING_QUICK_STEPS`` steps; ``threads``: how many
+    threads the kernel's thread pools may use (``THREAD_VARIABLES``), None for their
+    defaults. Settings of this environment win. Under a kernel prefix, this Python's
+    folder comes first on PATH, so that a prefix run on this machine (``env``, ``nice``, a
+    sandbox) starts this Python as ``python``.
     """
     from gan_helpers import settings
 
     env = dict(os.environ)
     env[settings.QUICK_ENV] = "1" if quick else "0"
+    if quick:
+        env.setdefault(settings.QUICK_STEPS_ENV, str(GRADING_QUICK_STEPS))
     env["GAN_COURSE_WIDGETS"] = "0"  # nobody watches: plain text output (see gan_helpers.widgets)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in THREAD_VARIABLES if threads is not None else ():
+        env.setdefault(name, str(threads))
     if kernel_prefix:
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
-def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
-                   cell_time_limit=DEFAULT_CELL_TIME_LIMIT, quick=True, kernel_prefix=None, files=None):
+def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT, cell_time_limit=DEFAULT_CELL_TIME_LIMIT,
+                   quick=True, kernel_prefix=None, files=None, threads=None, factory=None):
     """Run one submitted notebook and return ``{check name: (passed, message)}`` for ``checks``.
 
     ``kernel_prefix``: words to start the kernel under (see :func:`kernel_manager_class`).
+    ``factory``: the socket of a ``kernel_factory`` to fork the kernel from (None: start one).
+    ``threads``: the threads the kernel's thread pools may use (see :func:`kernel_environment`).
     ``files``: the course's file hashes (``course_file_hashes``, default: as now), the
     library's of which the kernel's must match; raises :class:`CourseFilesChanged` when
     the notebook changed any.
@@ -244,10 +271,12 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT,
     except NotebookFormatError as error:
         return {check.name: (False, f"malformed notebook: {error}") for check in checks}
     matched = match_checks(checks, notebook)
+    env = kernel_environment(quick, kernel_prefix, threads)
+    if factory:
+        env[kernel_factory.SOCKET_ENV] = factory
     with tempfile.TemporaryDirectory(prefix="gan_grade_") as workdir:
-        run = NotebookRun(notebook, matched, time_limit=time_limit, cell_time_limit=cell_time_limit,
-                           env=kernel_environment(quick, kernel_prefix), workdir=workdir, files=files,
-                           kernel_prefix=kernel_prefix)
+        run = NotebookRun(notebook, matched, time_limit=time_limit, cell_time_limit=cell_time_limit, env=env,
+                          workdir=workdir, files=files, kernel_prefix=kernel_prefix, factory=factory)
         try:
             outcomes = run.run()
         except Exception as error:  # e.g. a kernel that cannot start: this notebook only

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 import gan_course
+from gan_course import grading, notebook_run
 from gan_course.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -276,3 +277,35 @@ def test_grade_command_prints_the_table_and_writes_the_report(small_course, tmp_
     assert out.exists()
     assert main(["grade", str(tmp_path / "nothing"), "--notebooks", str(small_course)]) == 2
     assert "one folder per student" in capsys.readouterr().err
+
+
+def test_the_notebooks_with_the_most_code_start_first_and_the_report_keeps_the_course_order():
+    names = ["01_a.ipynb", "02_b.ipynb", "01_a.ipynb", "03_c.ipynb"]
+    assert grading.longest_first(names, {"01_a.ipynb": 10, "02_b.ipynb": 300, "03_c.ipynb": 20}) == [1, 3, 0, 2]
+
+
+def test_grading_kernels_train_two_steps_and_share_the_cores(monkeypatch):
+    for name in ("GAN_COURSE_QUICK_STEPS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    env = notebook_run.kernel_environment(quick=True, threads=1)
+    assert env["GAN_COURSE_QUICK"] == "1" and env["GAN_COURSE_QUICK_STEPS"] == "2"
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["TF_NUM_INTEROP_THREADS"] == "1"
+    assert env["OMP_NUM_THREADS"] == "3", "the instructor's own setting wins"
+    full = notebook_run.kernel_environment(quick=False)
+    assert full["GAN_COURSE_QUICK"] == "0" and "GAN_COURSE_QUICK_STEPS" not in full
+    assert "TF_NUM_INTRAOP_THREADS" not in full
+
+
+def test_kernels_of_this_machine_are_forked_from_the_kernel_factory(tmp_path):
+    checks = ("import os\ndef test_parent(f):\n"
+              "    parent = open(f'/proc/{os.getppid()}/cmdline').read().replace(chr(0), ' ')\n"
+              "    assert f() == 1 and 'kernel_factory.py --serve' in parent, parent\n"
+              "    print('forked by', parent.split()[1])")
+    notebook = arithmetic_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(checks), nbformat.v4.new_code_cell("def one():\n    return 1"),
+                      nbformat.v4.new_code_cell("test_parent(one)")]
+    write(notebook, tmp_path / "course" / "01_one.ipynb")
+    shutil.copytree(tmp_path / "course", tmp_path / "subs" / "flo")
+    results = gan_course.grade(tmp_path / "subs", tmp_path / "report.csv", notebooks_dir=tmp_path / "course", log=None)
+    assert results[0].passed and results[0].message.endswith("gan_course/kernel_factory.py"), results[0]

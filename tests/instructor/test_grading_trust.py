@@ -274,8 +274,9 @@ def test_a_timed_out_check_leaves_the_next_ones_judged_as_ever(tmp_path):
     submitted = write(notebook(imports, loop, "test_leaky_relu(leaky_relu)", noise, "test_sample_noise(sample_noise)",
                                double, "def double(x):\n    return 2 * x + 1", "test_double(double)"),
                       tmp_path / "subs" / "ida" / "01_leaky.ipynb")
-    results = gan_course.grade_notebook(submitted, gan_course.find_checks(gan_course.read_notebook_json(course)),
-                                        cell_time_limit=20, time_limit=300)
+    rows = gan_course.grade(submitted.parents[1], tmp_path / "report.csv", notebooks_dir=course.parent, log=None,
+                            cell_time_limit=20, time_limit=300)
+    results = {row.check: (row.passed, row.message) for row in rows}
     assert results["test_leaky_relu"] == (False, "timed out: the check ran longer than 20 s")
     assert results["test_sample_noise"][0], results["test_sample_noise"]
     assert results["test_double"] == (False, "AssertionError: double(2) is 5")
@@ -366,3 +367,10 @@ def test_file_hashes_cover_the_checks_their_expected_values_and_the_grader():
     library = course_files.library_hashes(hashes)
     assert "checks/__init__.py" in library and not any(path.startswith("gan_course/") for path in library)
     assert judge.file_differences(library) == []
+
+
+def test_a_forked_kernel_records_what_importing_the_checks_loaded_where_the_judge_looks():
+    """The judge's record watches the modules the kernel factory's import of the checks loaded."""
+    from gan_course import kernel_factory
+
+    assert kernel_factory.PRELOADED_ATTRIBUTE == judge.PRELOADED_ATTRIBUTE
