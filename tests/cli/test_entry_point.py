@@ -5,27 +5,13 @@ import sys
 
 import pytest
 
+from command_probe import run_probe
 from gan_helpers.cli import COMMANDS
-
-PROBE = """
-import sys
-from gan_helpers.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-print("TENSORFLOW IMPORTED" if "tensorflow" in sys.modules else "no tensorflow")
-"""
-
-
-def run_probe(*arguments, cwd=None):
-    return subprocess.run([sys.executable, "-c", PROBE, *arguments], capture_output=True, text=True, timeout=120,
-                          cwd=cwd)
 
 
 @pytest.mark.parametrize("arguments", [("--help",)])
 def test_help_does_not_import_tensorflow(arguments):
-    result = run_probe(*arguments)
+    result = run_probe("gan_helpers.cli", *arguments)
     assert result.stdout.strip().endswith("no tensorflow"), result.stdout + result.stderr
 
 
