@@ -188,8 +188,9 @@ def graded_small_course(tmp_path_factory):
     shutil.copytree(solutions, submissions / "ada" / "nested")
     # a wrong double, in a renamed notebook (matched by its number); 02 not handed in
     write(arithmetic_notebook(double="def double(x):\n    return x + 3"), submissions / "bob" / "01_arithmetic (1).ipynb")
-    # an infinite loop in double: that check times out, the rest of the notebook still runs
-    write(arithmetic_notebook(double="def double(x):\n    while True:\n        pass"), submissions / "cy" / "01_arithmetic.ipynb")
+    # an infinite loop in double (asleep, so as not to take a core): that check times out, the rest still runs
+    write(arithmetic_notebook(double="import time\ndef double(x):\n    while True:\n        time.sleep(0.1)"),
+          submissions / "cy" / "01_arithmetic.ipynb")
     (submissions / "cy" / "02_greeting.ipynb").write_text("{ this is not json")
     # a double that kills the kernel, and the triple check deleted; 02 a student version
     write(arithmetic_notebook(double="import os\ndef double(x):\n    os._exit(1)", drop_triple_check=True),
