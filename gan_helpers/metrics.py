@@ -1,7 +1,7 @@
 """How good is a generator? Sample-quality scores for MNIST GANs.
 
 Every score here looks at images through a small MNIST classifier that the course
-trains itself (``python -m gan_helpers train-classifier``; its weights ship in
+trains itself (``python -m gan_course train-classifier``; its weights ship in
 ``gan_helpers/reference/``). Its penultimate layer maps an image to a 128-number
 feature vector; its last layer says which digit it sees. On those:
 
@@ -35,14 +35,14 @@ import numpy as np
 import keras
 
 from gan_helpers import models, settings
-from gan_helpers.data import load_mnist, load_mnist_split
+from gan_helpers.data import load_mnist_split
 from gan_helpers.models import NUM_CLASSES
 from gan_helpers.ops import sample_noise, scale_pixels
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 CLASSIFIER_WEIGHTS = REFERENCE_DIR / "mnist_classifier.weights.h5"
 CLASSIFIER_INFO = REFERENCE_DIR / "mnist_classifier.json"
-TRAIN_COMMAND = "python -m gan_helpers train-classifier"
+TRAIN_COMMAND = "python -m gan_course train-classifier"  # the maintainers' tool that makes the weights
 
 FEATURE_DIM = 128
 # A digit counts as covered when it gets at least this share of the samples
@@ -86,71 +86,6 @@ def build_classifier():
     x = layers.Dropout(0.25, name="dropout_2")(features)
     logits = layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(images, logits, name="mnist_classifier")
-
-
-def train_classifier(epochs=4, batch_size=128, seed=0, weights_path=CLASSIFIER_WEIGHTS, verbose=1):
-    """Train the metrics classifier on MNIST's training set and save its weights.
-
-    Seeded and with deterministic ops, so the same TensorFlow on the same kind of
-    machine gives the same weights. Small random shifts (up to 2 pixels) make it
-    robust to the imperfect centring of generated digits. Writes the weights and,
-    next to them, a JSON file with the test accuracy and the command that made it.
-
-    Returns:
-        dict with 'test_accuracy', 'test_loss', 'epochs', 'seed', 'seconds', 'parameters'.
-    """
-    import time
-
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    x_train, x_test = as_classifier_input(scale_pixels(x_train)), as_classifier_input(scale_pixels(x_test))
-
-    model = build_classifier()
-    steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=epochs * steps_per_epoch, alpha=0.02)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    shift = keras.layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, seed=seed)
-    train = (
-        tf.data.Dataset.from_tensor_slices((x_train, y_train))
-        .shuffle(len(x_train), seed=seed)
-        .batch(batch_size)
-        .map(lambda x, y: (shift(x, training=True), y))
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    start = time.perf_counter()
-    model.fit(train, epochs=epochs, verbose=verbose)
-    seconds = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-
-    weights_path = Path(weights_path)
-    weights_path.parent.mkdir(parents=True, exist_ok=True)
-    inference_copy = build_classifier()  # saves the weights without the optimizer's state
-    inference_copy.set_weights(model.get_weights())
-    inference_copy.save_weights(weights_path)
-    info = {
-        "test_accuracy": round(float(test_accuracy), 4),
-        "test_loss": round(float(test_loss), 4),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "seed": seed,
-        "seconds": round(seconds, 1),
-        "parameters": model.count_params(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "command": TRAIN_COMMAND,
-    }
-    weights_path.with_name(weights_path.name.replace(".weights.h5", ".json")).write_text(json.dumps(info, indent=2) + "\n")
-    load_classifier.cache_clear()
-    _mnist_features.cache_clear()
-    return info
 
 
 @functools.lru_cache(maxsize=2)

@@ -44,7 +44,7 @@ def test_demo_runs_the_train_command_into_runs_demo():
 
 def test_test_installs_the_browser_for_the_browser_test_when_it_can():
     script = (ROOT / "course").read_text()
-    assert "test) setup dev,instructor; browser_setup;" in script
+    assert "test) setup dev tools; browser_setup;" in script
     assert "apt-get install -y -qq chromium chromium-driver" in script
     assert '[ "$(id -u)" != 0 ] || ! command -v apt-get' in script
     assert '"selenium' in (ROOT / "pyproject.toml").read_text()
@@ -53,4 +53,4 @@ def test_test_installs_the_browser_for_the_browser_test_when_it_can():
 def test_lab_opens_the_student_version_and_test_installs_nbgrader():
     script = (ROOT / "course").read_text()
     assert "jupyter lab exercises/" in script and "lab)  setup dev\n" in script
-    assert 'instructor = [' in (ROOT / "pyproject.toml").read_text()
+    assert '"nbgrader' in (ROOT / "gan_course" / "pyproject.toml").read_text()

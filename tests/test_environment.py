@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -72,13 +73,25 @@ def test_environment_lists_no_package_that_pyproject_does_not_declare():
 
 def test_course_script_installs_the_same_extras_as_environment_yml():
     script = (ROOT / "course").read_text()
-    assert re.search(r'pip install .*-e "\.\[\$extras\]"', script), "./course should pip install -e .[EXTRAS]"
-    routes = dict(re.findall(r"^\s*(\w+)\)\s+setup ([\w,]+)", script, flags=re.MULTILINE))
+    assert 'install=(-e ".[$extras]")' in script, "./course should pip install -e .[EXTRAS]"
+    assert "install+=(-e ./gan_course)" in script, "./course should install the course's tools for the tests"
+    routes = {name: words.split() for name, words in
+              re.findall(r"^\s*(\w+)\)\s+setup ([\w, ]+?)\s*(?:;|$)", script, flags=re.MULTILINE)}
     env_extras = next(e for e in map(editable_extras, pip_entries()) if e is not None)
-    # A learner's routes (lab, demo) install what the conda route installs; the tests add the instructor's.
-    assert {normalized(x) for x in routes["lab"].split(",")} == env_extras
-    assert routes["demo"] == routes["lab"]
-    assert {normalized(x) for x in routes["test"].split(",")} == env_extras | {"instructor"}
+    # A learner's routes (lab, demo) install what the conda route installs; the tests add the course's tools.
+    assert routes["lab"] == routes["demo"] and len(routes["lab"]) == 1
+    assert {normalized(x) for x in routes["lab"][0].split(",")} == env_extras
+    assert routes["test"] == routes["lab"] + ["tools"]
+
+
+def test_a_learners_install_carries_no_course_tools():
+    """The learner's distribution packages gan_helpers alone; the tools are a distribution of their own."""
+    find_packages = pytest.importorskip("setuptools").find_packages
+    packages = find_packages(str(ROOT), include=PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"])
+    assert "gan_helpers" in packages and all(name.split(".")[0] == "gan_helpers" for name in packages), packages
+    tools = tomllib.loads((ROOT / "gan_course" / "pyproject.toml").read_text())
+    assert tools["project"]["name"] == "gan_course" and tools["tool"]["setuptools"]["packages"] == ["gan_course"]
+    assert "gan-helpers" in {normalized(Requirement(r).name) for r in tools["project"]["dependencies"]}
 
 
 def test_dev_extra_holds_what_the_tests_and_notebooks_need():

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import gan_helpers
-from gan_helpers.instructor.notebook_files import COURSE_NOTEBOOKS, cell_source, course_notebooks, read_notebook_json
+from gan_course.notebook_files import COURSE_NOTEBOOKS, cell_source, course_notebooks, read_notebook_json
 
 
 def test_every_exported_name_is_the_object_of_its_module():

@@ -35,7 +35,7 @@ def test_shipped_classifier_is_small_and_records_at_least_99_percent():
     assert metrics.CLASSIFIER_WEIGHTS.stat().st_size < 1_000_000
     info = json.loads(metrics.CLASSIFIER_INFO.read_text())
     assert info["test_accuracy"] >= 0.99
-    assert info["command"] == "python -m gan_helpers train-classifier"
+    assert info["command"] == metrics.TRAIN_COMMAND == "python -m gan_course train-classifier"
 
 
 def test_shipped_classifier_classifies_mnist_test_digits(mnist):
@@ -48,12 +48,12 @@ def test_shipped_classifier_classifies_mnist_test_digits(mnist):
 
 
 def test_missing_weights_name_the_command_that_makes_them(tmp_path):
-    with pytest.raises(metrics.ClassifierNotFoundError, match="python -m gan_helpers train-classifier"):
+    with pytest.raises(metrics.ClassifierNotFoundError, match="python -m gan_course train-classifier"):
         metrics.load_classifier(tmp_path / "nothing.weights.h5")
 
 
-def test_train_classifier_is_a_command():
-    from gan_helpers.cli import main
+def test_train_classifier_is_a_command_of_the_course_tools():
+    from gan_course.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["train-classifier", "--help"])

@@ -36,3 +36,19 @@ def test_quick_limit_caps_only_in_quick_mode(monkeypatch):
     assert settings.quick_limit(60000) == settings.QUICK_MAX_EXAMPLES and settings.quick_limit(10) == 10
     assert settings.quick_limit(5000, most=settings.QUICK_MAX_SCORED) == settings.QUICK_MAX_SCORED
     assert list(range(5000))[: settings.quick_limit()] == list(range(settings.QUICK_MAX_EXAMPLES))
+
+
+@pytest.mark.parametrize("value, steps", [(None, 20), ("", 20), ("2", 2), (" 7 ", 7)])
+def test_quick_steps_read_their_environment_variable(monkeypatch, value, steps):
+    if value is None:
+        monkeypatch.delenv(settings.QUICK_STEPS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(settings.QUICK_STEPS_ENV, value)
+    assert settings.quick_steps_from_environment() == steps
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two", "2.5"])
+def test_a_wrong_number_of_quick_steps_says_what_to_set(monkeypatch, value):
+    monkeypatch.setenv(settings.QUICK_STEPS_ENV, value)
+    with pytest.raises(ValueError, match=f"GAN_COURSE_QUICK_STEPS='{value}' is not a number of train steps"):
+        settings.quick_steps_from_environment()

@@ -2,8 +2,9 @@
 
 Each ``test_*`` function takes the learner's function, runs it on fixed inputs
 and compares with the expected values the package ships
-(``gan_helpers/reference/checks.npz``, see :mod:`gan_helpers.checks.values` for
-how to regenerate them). A pass prints one line with the largest relative error.
+(``gan_helpers/reference/checks.npz``; the maintainers regenerate them with
+``python -m gan_course regenerate-checks``). A pass prints one line with the largest
+relative error.
 A failure raises ``AssertionError`` saying what is wrong and, where the wrong
 value matches a known mistake, what the mistake probably is.
 

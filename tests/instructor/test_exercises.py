@@ -6,15 +6,15 @@ message gives the command.
 
 from pathlib import Path
 
-from gan_helpers import instructor
-from gan_helpers.instructor.notebook_files import course_notebooks
+import gan_course
+from gan_course.notebook_files import course_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
-COMMAND = "python -m gan_helpers update-notebooks   (or: python -m gan_helpers make-student notebooks/ exercises/)"
+COMMAND = "python -m gan_course update-notebooks   (or: python -m gan_course make-student notebooks/ exercises/)"
 
 
 def test_exercises_are_what_make_student_writes(tmp_path):
-    written = instructor.make_student(REPO / "notebooks", tmp_path / "exercises")
+    written = gan_course.make_student(REPO / "notebooks", tmp_path / "exercises")
     expected = {path.name: path.read_bytes() for path in written}
     found = {path.name: path.read_bytes() for path in course_notebooks(REPO / "exercises")}
     missing, stale = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))

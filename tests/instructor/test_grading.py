@@ -16,8 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_helpers import instructor
-from gan_helpers.cli import main
+import gan_course
+from gan_course import grading, notebook_run
+from gan_course.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -99,7 +100,7 @@ def by_check(results):
 
 
 def test_student_version_stubs_each_solution_region_at_its_indentation(small_course, tmp_path):
-    instructor.make_student(small_course, tmp_path / "student")
+    gan_course.make_student(small_course, tmp_path / "student")
     notebook = nbformat.read(str(tmp_path / "student" / "01_arithmetic.ipynb"), as_version=4)
     sources = [cell.source for cell in notebook.cells]
     assert sources[2] == 'def double(x):\n    """Twice x."""\n    # YOUR CODE HERE\n    raise NotImplementedError\n'
@@ -120,7 +121,7 @@ def test_student_version_drops_outputs_and_keeps_everything_else(small_course, t
     notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nbformat.write(notebook, str(solution_path))
 
-    instructor.make_student(small_course, tmp_path / "student")
+    gan_course.make_student(small_course, tmp_path / "student")
     student = json.loads((tmp_path / "student" / "01_arithmetic.ipynb").read_text())
     original = json.loads(solution_path.read_text())
     assert all(cell.get("outputs", []) == [] for cell in student["cells"])
@@ -132,26 +133,26 @@ def test_student_version_drops_outputs_and_keeps_everything_else(small_course, t
 
 
 def test_make_student_twice_gives_identical_bytes(small_course, tmp_path):
-    first = instructor.make_student(small_course, tmp_path / "a")
-    second = instructor.make_student(small_course, tmp_path / "b")
+    first = gan_course.make_student(small_course, tmp_path / "a")
+    second = gan_course.make_student(small_course, tmp_path / "b")
     assert [path.name for path in first] == ["01_arithmetic.ipynb", "02_greeting.ipynb"]
     for one, two in zip(first, second):
         assert one.read_bytes() == two.read_bytes()
-    again = instructor.make_student(tmp_path / "a", tmp_path / "c")
+    again = gan_course.make_student(tmp_path / "a", tmp_path / "c")
     assert [path.read_bytes() for path in again] == [path.read_bytes() for path in first]
 
 
 def test_unclosed_solution_region_is_reported_and_nothing_is_written(small_course, tmp_path):
     write(arithmetic_notebook(triple="### BEGIN SOLUTION\ndef triple(x):\n    return 3 * x\n"),
           small_course / "03_broken.ipynb")
-    with pytest.raises(instructor.NotebookFormatError, match=r"03_broken.ipynb, cell 4: ### BEGIN SOLUTION is never closed"):
-        instructor.make_student(small_course, tmp_path / "student")
+    with pytest.raises(gan_course.NotebookFormatError, match=r"03_broken.ipynb, cell 4: ### BEGIN SOLUTION is never closed"):
+        gan_course.make_student(small_course, tmp_path / "student")
     assert not (tmp_path / "student").exists()
 
 
 def test_make_student_refuses_to_overwrite_the_solutions(small_course):
     with pytest.raises(ValueError, match="overwrite the solutions"):
-        instructor.make_student(small_course, small_course)
+        gan_course.make_student(small_course, small_course)
 
 
 def test_make_student_command(small_course, tmp_path, capsys):
@@ -162,13 +163,13 @@ def test_make_student_command(small_course, tmp_path, capsys):
 
 
 def test_checks_are_cells_of_test_calls_only():
-    assert instructor.check_code("test_double(double)") == "test_double(double)"
-    assert instructor.check_code("# comment\ntest_a( f )\n\ntest_b(g, h=1)") == "test_a(f)\ntest_b(g, h=1)"
-    assert instructor.check_code("x = test_double(double)") is None
-    assert instructor.check_code("double(2)") is None
-    assert instructor.check_code("test_double(double") is None
-    assert instructor.check_code("# only a comment") is None
-    names = [check.name for check in instructor.find_checks(json.loads(nbformat.writes(arithmetic_notebook())))]
+    assert gan_course.check_code("test_double(double)") == "test_double(double)"
+    assert gan_course.check_code("# comment\ntest_a( f )\n\ntest_b(g, h=1)") == "test_a(f)\ntest_b(g, h=1)"
+    assert gan_course.check_code("x = test_double(double)") is None
+    assert gan_course.check_code("double(2)") is None
+    assert gan_course.check_code("test_double(double") is None
+    assert gan_course.check_code("# only a comment") is None
+    names = [check.name for check in gan_course.find_checks(json.loads(nbformat.writes(arithmetic_notebook())))]
     assert names == ["test_double", "test_triple"]
 
 
@@ -187,15 +188,16 @@ def graded_small_course(tmp_path_factory):
     shutil.copytree(solutions, submissions / "ada" / "nested")
     # a wrong double, in a renamed notebook (matched by its number); 02 not handed in
     write(arithmetic_notebook(double="def double(x):\n    return x + 3"), submissions / "bob" / "01_arithmetic (1).ipynb")
-    # an infinite loop in double: that check times out, the rest of the notebook still runs
-    write(arithmetic_notebook(double="def double(x):\n    while True:\n        pass"), submissions / "cy" / "01_arithmetic.ipynb")
+    # an infinite loop in double (asleep, so as not to take a core): that check times out, the rest still runs
+    write(arithmetic_notebook(double="import time\ndef double(x):\n    while True:\n        time.sleep(0.1)"),
+          submissions / "cy" / "01_arithmetic.ipynb")
     (submissions / "cy" / "02_greeting.ipynb").write_text("{ this is not json")
     # a double that kills the kernel, and the triple check deleted; 02 a student version
     write(arithmetic_notebook(double="import os\ndef double(x):\n    os._exit(1)", drop_triple_check=True),
           submissions / "dee" / "01_arithmetic.ipynb")
     write(greeting_notebook(body="    # YOUR CODE HERE\n    raise NotImplementedError"), submissions / "dee" / "02_greeting.ipynb")
     lines = []
-    results = instructor.grade(submissions, root / "report.csv", notebooks_dir=solutions, cell_time_limit=4,
+    results = gan_course.grade(submissions, root / "report.csv", notebooks_dir=solutions, cell_time_limit=4,
                            time_limit=60, log=lines.append, jobs=2)
     return results, root / "report.csv", lines
 
@@ -245,7 +247,7 @@ def test_report_has_a_row_per_check_and_a_total_per_student(graded_small_course)
     assert totals == {"ada": (3, 3), "bob": (1, 3), "cy": (1, 3), "dee": (0, 3)}
     assert rows[0] == {"student": "ada", "notebook": "01_arithmetic.ipynb", "check": "test_double", "status": "passed",
                        "points": "1", "max_points": "1", "message": "double: all good"}
-    table = instructor.summary_table(results).splitlines()
+    table = gan_course.summary_table(results).splitlines()
     assert table[0].split() == ["student", "01", "02", "total"]
     assert table[2].split() == ["ada", "2/2", "1/1", "3/3"]
     assert len(lines) == 8 and any(line.startswith("ada: 01_arithmetic.ipynb: 2/2 checks passed") for line in lines)
@@ -256,8 +258,8 @@ def test_report_has_a_row_per_check_and_a_total_per_student(graded_small_course)
 def test_notebook_time_limit_fails_the_checks_not_yet_run(small_course, tmp_path):
     slow = arithmetic_notebook(double="import time\ntime.sleep(3)\n" + DOUBLE)
     write(slow, tmp_path / "subs" / "fay" / "01_arithmetic.ipynb")
-    results = instructor.grade_notebook(tmp_path / "subs" / "fay" / "01_arithmetic.ipynb",
-                                    instructor.find_checks(instructor.read_notebook_json(small_course / "01_arithmetic.ipynb")),
+    results = gan_course.grade_notebook(tmp_path / "subs" / "fay" / "01_arithmetic.ipynb",
+                                    gan_course.find_checks(gan_course.read_notebook_json(small_course / "01_arithmetic.ipynb")),
                                     time_limit=2, cell_time_limit=60)
     assert results == {
         "test_double": (False, "not run: the notebook's time limit of 2 s was reached"),
@@ -266,7 +268,7 @@ def test_notebook_time_limit_fails_the_checks_not_yet_run(small_course, tmp_path
 
 
 def test_grade_command_prints_the_table_and_writes_the_report(small_course, tmp_path, capsys):
-    instructor.make_student(small_course, tmp_path / "student")
+    gan_course.make_student(small_course, tmp_path / "student")
     (tmp_path / "subs" / "gus").mkdir(parents=True)
     shutil.copy(tmp_path / "student" / "02_greeting.ipynb", tmp_path / "subs" / "gus" / "02_greeting.ipynb")
     out = tmp_path / "out" / "report.csv"
@@ -276,3 +278,35 @@ def test_grade_command_prints_the_table_and_writes_the_report(small_course, tmp_
     assert out.exists()
     assert main(["grade", str(tmp_path / "nothing"), "--notebooks", str(small_course)]) == 2
     assert "one folder per student" in capsys.readouterr().err
+
+
+def test_the_notebooks_with_the_most_code_start_first_and_the_report_keeps_the_course_order():
+    names = ["01_a.ipynb", "02_b.ipynb", "01_a.ipynb", "03_c.ipynb"]
+    assert grading.longest_first(names, {"01_a.ipynb": 10, "02_b.ipynb": 300, "03_c.ipynb": 20}) == [1, 3, 0, 2]
+
+
+def test_grading_kernels_train_two_steps_and_share_the_cores(monkeypatch):
+    for name in ("GAN_COURSE_QUICK_STEPS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    env = notebook_run.kernel_environment(quick=True, threads=1)
+    assert env["GAN_COURSE_QUICK"] == "1" and env["GAN_COURSE_QUICK_STEPS"] == "2"
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["TF_NUM_INTEROP_THREADS"] == "1"
+    assert env["OMP_NUM_THREADS"] == "3", "the instructor's own setting wins"
+    full = notebook_run.kernel_environment(quick=False)
+    assert full["GAN_COURSE_QUICK"] == "0" and "GAN_COURSE_QUICK_STEPS" not in full
+    assert "TF_NUM_INTRAOP_THREADS" not in full
+
+
+def test_kernels_of_this_machine_are_forked_from_the_kernel_factory(tmp_path):
+    checks = ("import os\ndef test_parent(f):\n"
+              "    parent = open(f'/proc/{os.getppid()}/cmdline').read().replace(chr(0), ' ')\n"
+              "    assert f() == 1 and 'kernel_factory.py --serve' in parent, parent\n"
+              "    print('forked by', parent.split()[1])")
+    notebook = arithmetic_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(checks), nbformat.v4.new_code_cell("def one():\n    return 1"),
+                      nbformat.v4.new_code_cell("test_parent(one)")]
+    write(notebook, tmp_path / "course" / "01_one.ipynb")
+    shutil.copytree(tmp_path / "course", tmp_path / "subs" / "flo")
+    results = gan_course.grade(tmp_path / "subs", tmp_path / "report.csv", notebooks_dir=tmp_path / "course", log=None)
+    assert results[0].passed and results[0].message.endswith("gan_course/kernel_factory.py"), results[0]

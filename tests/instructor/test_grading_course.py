@@ -1,15 +1,17 @@
-"""course on the course's own notebooks: the grader against real solutions, student versions and a mistake.
+"""course on the course's own notebooks: every solution gets full marks, a mistake fails its check alone.
 
-One grading run (quick mode, a kernel per notebook) over notebooks 01-04, which do not
-train, kept to four kernels to stay fast:
+One grading run (quick mode, a kernel per notebook, two at a time) of three students:
 
+- ``solutions``: a copy of ``notebooks/``, all 13 notebooks, graded as a student's
+  submission: every check passes (notebook 05's ``test_xy_updates`` once failed here, its
+  check calling the reference answer it compares with);
 - ``slope``: notebook 01 with a leaky ReLU of slope 0.3 (the one wrong function), and the
   solution of notebook 04: only ``test_leaky_relu`` fails, every other check passes;
 - ``student``: the generated student versions of notebooks 02 and 03: exactly the
   exercise checks fail, each with the "not implemented yet" message.
 
 nbval executes every solution notebook too (``pytest notebooks/``), which runs all
-their checks; test_course.py covers what can go wrong in a submission.
+their checks as a learner does; test_grading.py covers what can go wrong in a submission.
 """
 
 import shutil
@@ -18,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_helpers import instructor
+import gan_course
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 COURSE = ["01_leaky_relu_and_noise.ipynb", "02_discriminator.ipynb", "03_generator.ipynb", "04_losses.ipynb"]
@@ -26,12 +28,12 @@ COURSE = ["01_leaky_relu_and_noise.ipynb", "02_discriminator.ipynb", "03_generat
 
 def exercise_checks(notebook):
     """The checks that come right after a solution cell (the next code cell), by name."""
-    names = {check.code: check.name for check in instructor.find_checks(notebook)}
+    names = {check.code: check.name for check in gan_course.find_checks(notebook)}
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     found = set()
     for cell, following in zip(code, code[1:]):
-        if instructor.SOLUTION_BEGIN in instructor.cell_source(cell):
-            found.add(names[instructor.check_code(instructor.cell_source(following))])
+        if gan_course.SOLUTION_BEGIN in gan_course.cell_source(cell):
+            found.add(names[gan_course.check_code(gan_course.cell_source(following))])
     return found
 
 
@@ -46,22 +48,31 @@ def with_slope(path, slope):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course_notebooks")
-    solutions = root / "course"
-    solutions.mkdir()
-    for name in COURSE:
-        shutil.copy(NOTEBOOKS / name, solutions / name)
-    student = root / "student"
-    instructor.make_student(solutions, student)
     submissions = root / "submissions"
-    (submissions / "slope").mkdir(parents=True)
-    nbformat.write(with_slope(solutions / COURSE[0], 0.3), str(submissions / "slope" / COURSE[0]))
-    shutil.copy(solutions / COURSE[3], submissions / "slope" / COURSE[3])
+    (submissions / "solutions").mkdir(parents=True)
+    for path in NOTEBOOKS.glob("*.ipynb"):  # the notebooks alone: nbval may be running them meanwhile
+        shutil.copy(path, submissions / "solutions" / path.name)
+    student = root / "student"
+    gan_course.make_student(NOTEBOOKS, student)
+    (submissions / "slope").mkdir()
+    nbformat.write(with_slope(NOTEBOOKS / COURSE[0], 0.3), str(submissions / "slope" / COURSE[0]))
+    shutil.copy(NOTEBOOKS / COURSE[3], submissions / "slope" / COURSE[3])
     (submissions / "student").mkdir()
     for name in COURSE[1:3]:
         shutil.copy(student / name, submissions / "student" / name)
-    results = instructor.grade(submissions, root / "report.csv", notebooks_dir=solutions, time_limit=120, log=None, jobs=2)
-    checks = {name: instructor.read_notebook_json(solutions / name) for name in COURSE}
+    results = gan_course.grade(submissions, root / "report.csv", notebooks_dir=NOTEBOOKS, log=None, jobs=2)
+    checks = {name: gan_course.read_notebook_json(NOTEBOOKS / name) for name in COURSE}
     return {(row.student, row.notebook, row.check): row for row in results}, checks
+
+
+def test_the_course_solutions_graded_as_a_submission_get_full_marks(graded):
+    results, _ = graded
+    mine = {key[1:]: row for key, row in results.items() if key[0] == "solutions"}
+    expected = {(path.name, check.name) for path in sorted(NOTEBOOKS.glob("*.ipynb"))
+                for check in gan_course.find_checks(gan_course.read_notebook_json(path))}
+    assert set(mine) == expected and len({notebook for notebook, _ in expected}) == 13
+    failed = {key: row.message for key, row in mine.items() if not row.passed}
+    assert not failed, failed
 
 
 def test_one_wrong_function_fails_its_check_alone(graded):
@@ -71,7 +82,7 @@ def test_one_wrong_function_fails_its_check_alone(graded):
     passed = {key[1:] for key, row in results.items() if key[0] == "slope" and row.passed}
     assert passed == {(COURSE[0], "test_sample_noise"), (COURSE[3], "test_discriminator_loss"),
                       (COURSE[3], "test_generator_loss"), (COURSE[3], "test_lsgan_loss")}
-    for name in COURSE[1:3]:
+    for name in set(path.name for path in NOTEBOOKS.glob("*.ipynb")) - {COURSE[0], COURSE[3]}:
         assert all(row.message == "missing notebook" for key, row in results.items() if key[:2] == ("slope", name))
 
 
@@ -88,4 +99,4 @@ def test_student_version_fails_exactly_the_exercise_checks(graded):
 def test_every_check_of_notebooks_01_to_04_is_an_exercise_check(graded):
     _, notebooks = graded
     for name, notebook in notebooks.items():
-        assert exercise_checks(notebook) == {check.name for check in instructor.find_checks(notebook)}, name
+        assert exercise_checks(notebook) == {check.name for check in gan_course.find_checks(notebook)}, name

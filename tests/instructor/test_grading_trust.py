@@ -4,11 +4,12 @@ One kernel grades a notebook of many segments: each defines ``leaky_relu`` (most
 wrong one, ReLU), tries one way of making ``test_leaky_relu`` pass anyway, runs the check
 cell, then undoes what it did, so that each segment's verdict is its own (the first and
 last segments, correct answers with nothing tried, pass). Every attack must be graded as
-failed, with a message that says what was found. Before the judge (gan_helpers.instructor
+failed, with a message that says what was found. Before the judge (gan_course
 .judge) the patched check, the redefined check, the silenced traceback and the reference
 answer all passed.
 
-A second, cheap grading run (a notebook without TensorFlow) checks ``--kernel-prefix``:
+A check that runs too long is interrupted, and the checks after it are judged as ever.
+A cheap grading run (a notebook without TensorFlow) checks ``--kernel-prefix``:
 the kernels start under the instructor's command. A third, in a copy of the library,
 checks that a submission that rewrites the checks' expected values on disk stops grading.
 """
@@ -21,11 +22,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from gan_helpers import instructor
-from gan_helpers.cli import main
-from gan_helpers.instructor import grading, judge
+import gan_course
+from gan_course import course_files, judge
+from gan_course.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -166,7 +168,7 @@ def attacks(tmp_path_factory):
     for _, before, after, _, _ in SEGMENTS:
         cells += [before, "test_leaky_relu(leaky_relu)"] + ([after] if after else [])
     write(notebook(*cells), root / "submissions" / "mallory" / "01_leaky.ipynb")
-    results = instructor.grade(root / "submissions", root / "report.csv", notebooks_dir=course, log=None,
+    results = gan_course.grade(root / "submissions", root / "report.csv", notebooks_dir=course, log=None,
                                cell_time_limit=120, time_limit=600)
     with (root / "report.csv").open(newline="") as handle:
         rows = {row["check"]: row for row in csv.DictReader(handle) if row["notebook"] != "TOTAL"}
@@ -235,8 +237,53 @@ def test_only_the_exercise_reference_is_refused(name, says):
     assert (problem is None) if says is None else (says in problem), problem
 
 
+def test_the_watch_counts_only_the_reference_calls_of_the_learners_code():
+    """A check may call the reference itself (test_xy_updates runs iterates); the grader's cell is no learner."""
+    from gan_helpers import ops
+
+    namespace = {"__name__": "__main__"}
+    exec(compile(LEARNER, "<notebook cell>", "exec"), namespace)
+    references = {"gan_helpers.ops:leaky_relu": judge.resolve("gan_helpers.ops:leaky_relu")}
+
+    def check_that_computes_its_expected_value(f):
+        x = np.linspace(-2.0, 2.0, 5, dtype=np.float32)
+        np.testing.assert_allclose(f(x), ops.leaky_relu(x), rtol=1e-6)
+
+    namespace["_run_check"], namespace["check"] = judge._run_check, check_that_computes_its_expected_value
+    for name, counted in [("mine", []), ("wraps_it", ["gan_helpers.ops:leaky_relu"])]:
+        watch = judge.ReferenceWatch(references, namespace)
+        sys.setprofile(watch)
+        try:  # run from a frame of the notebook's namespace, as the grader's cell runs the check
+            exec(f"outcome = _run_check(check, [{name}], {{}})", namespace)
+        finally:
+            sys.setprofile(None)
+        assert namespace["outcome"][0] and watch.calls == counted, (name, namespace["outcome"], watch.calls)
+
+
+def test_a_timed_out_check_leaves_the_next_ones_judged_as_ever(tmp_path):
+    """After the grader interrupts a check, a right one passes; the notebook's last cell runs as itself."""
+    noise = ("def sample_noise(batch_size, dim, seed=None):\n    if seed is None:\n"
+             "        return tf.random.uniform((batch_size, dim), minval=-1.0, maxval=1.0)\n"
+             "    return tf.random.stateless_uniform((batch_size, dim), seed=(seed, 0), minval=-1.0, maxval=1.0)")
+    double = "def test_double(f):\n    assert f(2) == 4, f'double(2) is {f(2)}'"
+    imports = IMPORTS + ", test_sample_noise"
+    course = write(notebook(imports, RIGHT, "test_leaky_relu(leaky_relu)", noise, "test_sample_noise(sample_noise)",
+                            double, "def double(x):\n    return 2 * x", "test_double(double)"),
+                   tmp_path / "course" / "01_leaky.ipynb")
+    loop = "import time\ndef leaky_relu(x, alpha=0.01):\n    while True:  # runs forever, without a core's worth of CPU\n        time.sleep(0.1)"
+    submitted = write(notebook(imports, loop, "test_leaky_relu(leaky_relu)", noise, "test_sample_noise(sample_noise)",
+                               double, "def double(x):\n    return 2 * x + 1", "test_double(double)"),
+                      tmp_path / "subs" / "ida" / "01_leaky.ipynb")
+    rows = gan_course.grade(submitted.parents[1], tmp_path / "report.csv", notebooks_dir=course.parent, log=None,
+                            cell_time_limit=10, time_limit=300)
+    results = {row.check: (row.passed, row.message) for row in rows}
+    assert results["test_leaky_relu"] == (False, "timed out: the check ran longer than 10 s")
+    assert results["test_sample_noise"][0], results["test_sample_noise"]
+    assert results["test_double"] == (False, "AssertionError: double(2) is 5")
+
+
 def test_the_judge_and_the_grader_import_no_tensorflow():
-    code = ("import sys; import gan_helpers.instructor.grading, gan_helpers.instructor.judge; "
+    code = ("import sys; import gan_course.grading, gan_course.judge; "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
@@ -277,7 +324,7 @@ def test_a_kernel_that_cannot_start_under_the_prefix_fails_its_checks(tmp_path):
     write(notebook("def test_one(f):\n    assert f() == 1", "def one():\n    return 1", "test_one(one)"),
           course / "01_one.ipynb")
     shutil.copytree(course, tmp_path / "subs" / "bo")
-    results = instructor.grade(tmp_path / "subs", tmp_path / "r.csv", notebooks_dir=course, log=None,
+    results = gan_course.grade(tmp_path / "subs", tmp_path / "r.csv", notebooks_dir=course, log=None,
                                kernel_prefix=[str(tmp_path / "no-such-runtime")], time_limit=60)
     assert not results[0].passed and results[0].message.startswith("not run:"), results[0]
 
@@ -300,9 +347,10 @@ def test_rewriting_the_expected_values_on_disk_stops_grading(tmp_path):
     shutil.copytree(course, tmp_path / "subs" / "zed")
     report = tmp_path / "report.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "gan_helpers", "grade", str(tmp_path / "subs"), "--notebooks", str(course),
+        [sys.executable, "-m", "gan_course", "grade", str(tmp_path / "subs"), "--notebooks", str(course),
          "--out", str(report)],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(library)}, timeout=600)
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(library), str(REPO)])})
     assert done.returncode == 2, done.stderr[-2000:]
     assert "changed the course's files: gan_helpers/reference/checks.npz" in done.stderr
     with report.open(newline="") as handle:
@@ -312,8 +360,17 @@ def test_rewriting_the_expected_values_on_disk_stops_grading(tmp_path):
     assert rows["zed"]["message"].startswith("not graded: grading stopped")
 
 
-def test_file_hashes_cover_the_checks_and_their_expected_values():
-    hashes = grading.course_file_hashes()
-    assert "reference/checks.npz" in hashes and "checks/__init__.py" in hashes and "instructor/judge.py" in hashes
+def test_file_hashes_cover_the_checks_their_expected_values_and_the_grader():
+    hashes = course_files.course_file_hashes()
+    assert {"gan_helpers/reference/checks.npz", "gan_helpers/checks/__init__.py", "gan_course/judge.py"} <= set(hashes)
     assert all(len(value) == 64 for value in hashes.values())
-    assert judge.file_differences(hashes) == []
+    library = course_files.library_hashes(hashes)
+    assert "checks/__init__.py" in library and not any(path.startswith("gan_course/") for path in library)
+    assert judge.file_differences(library) == []
+
+
+def test_a_forked_kernel_records_what_importing_the_checks_loaded_where_the_judge_looks():
+    """The judge's record watches the modules the kernel factory's import of the checks loaded."""
+    from gan_course import kernel_factory
+
+    assert kernel_factory.PRELOADED_ATTRIBUTE == judge.PRELOADED_ATTRIBUTE

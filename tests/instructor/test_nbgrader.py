@@ -1,9 +1,9 @@
-"""nbgrader grades the course's notebooks as ``gan_helpers grade`` does (the instructor extra installs it).
+"""nbgrader grades the course's notebooks as ``python -m gan_course grade`` does (the course's tools install it).
 
 A temporary nbgrader course holds notebook 01 as its source (with the course's nbgrader
 metadata and the README's nbgrader_config.py). ``nbgrader generate_assignment`` makes
 the student version, two students hand it back filled in, one right and one with a
-leaky ReLU of slope 0.3, ``nbgrader autograde`` grades them, and ``gan_helpers grade``
+leaky ReLU of slope 0.3, ``nbgrader autograde`` grades them, and ``gan_course grade``
 grades the same files: the two agree on every check, and the wrong slope fails
 ``test_leaky_relu`` alone.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from gan_helpers import instructor
-from gan_helpers.instructor.nbgrader_cells import NBGRADER_CONFIG
+import gan_course
+from gan_course.nbgrader_cells import NBGRADER_CONFIG
 
-pytest.importorskip("nbgrader", reason="nbgrader is the instructor extra: pip install -e '.[instructor]'")
+pytest.importorskip("nbgrader", reason="nbgrader comes with the course's tools: pip install -e ./gan_course")
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "01_leaky_relu_and_noise"
@@ -76,7 +76,7 @@ def graded_both_ways(tmp_path_factory):
             for grade in gradebook.find_submission_notebook(NAME, "ps1", student).grades:
                 if grade.cell_type == "code":
                     by_nbgrader[(student, grade.name)] = grade.auto_score == grade.max_score
-    results = instructor.grade(course / "submitted", course / "report.csv", notebooks_dir=course / "source" / "ps1",
+    results = gan_course.grade(course / "submitted", course / "report.csv", notebooks_dir=course / "source" / "ps1",
                                log=None, jobs=2, time_limit=300)
     by_course = {(row.student, row.check): row.passed for row in results}
     return by_nbgrader, by_course

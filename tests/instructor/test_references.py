@@ -1,26 +1,24 @@
-"""Every check of the library names the reference answers of its exercise (instructor.references).
+"""Every check of the library names the reference answers of its exercise (gan_course.references).
 
 The grader refuses those references (and wrappers of them) in a submission, so each row
 must name real library functions, and a new check must add its row.
 """
 
-import re
 import types
-from pathlib import Path
 
 import pytest
 
-from gan_helpers.instructor import judge
-from gan_helpers.instructor.references import EXERCISES
+from gan_course import judge
+from gan_course.check_cells import library_check_names
+from gan_course.course_files import library_folder
+from gan_course.references import EXERCISES
 
-CHECKS = Path(__file__).resolve().parents[2] / "gan_helpers" / "checks"
-LIBRARY_CHECKS = sorted({name for path in CHECKS.rglob("*.py")
-                         for name in re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), re.MULTILINE)})
+LIBRARY_CHECKS = sorted(library_check_names(library_folder()))
 
 
 def test_every_check_has_a_row():
     missing = [name for name in LIBRARY_CHECKS if name not in EXERCISES]
-    assert not missing, (f"add a row for {missing} to EXERCISES in gan_helpers/instructor/references.py: "
+    assert not missing, (f"add a row for {missing} to EXERCISES in gan_course/references.py: "
                          "the library's reference answers of the exercise each check grades")
     assert not set(EXERCISES) - set(LIBRARY_CHECKS), "rows for checks the library does not have"
 

@@ -1,6 +1,6 @@
 """nbgrader cell metadata for the course's notebooks, so that instructors can grade with nbgrader too.
 
-nbgrader (the Jupyter ecosystem's grader, ``pip install -e ".[instructor]"``) reads the
+nbgrader (the Jupyter ecosystem's grader, which comes with the course's tools) reads the
 role of each cell from ``cell.metadata["nbgrader"]`` (schema version 3). The course's
 notebooks carry it, derived from what the cells hold:
 
@@ -16,16 +16,16 @@ notebooks carry it, derived from what the cells hold:
 - other code cells (imports, training, plots): no metadata, learners may change them.
 
 :func:`with_nbgrader_metadata` is a pure function of the cells, so running it again
-changes nothing; ``python -m gan_helpers update-notebooks`` applies it (see
+changes nothing; ``python -m gan_course update-notebooks`` applies it (see
 ``conventions``), and the conventions test fails when a notebook's metadata is stale.
 """
 
 import copy
 import re
 
-from gan_helpers.instructor.grading import check_code, find_checks
-from gan_helpers.instructor.notebook_files import cell_source
-from gan_helpers.instructor.student import ANSWER_MARK, SOLUTION_BEGIN
+from gan_course.check_cells import check_code, find_checks
+from gan_course.notebook_files import cell_source
+from gan_course.student import ANSWER_MARK, SOLUTION_BEGIN
 
 SCHEMA_VERSION = 3
 CHECK_POINTS = 1
@@ -109,6 +109,6 @@ def with_nbgrader_metadata(notebook):
 def nbgrader_problems(notebook, name):
     """Sentences naming the cells whose nbgrader metadata is not what :func:`cell_roles` gives (empty: none)."""
     return [f"{name}, cell {index}: its nbgrader metadata is missing or stale "
-            "(python -m gan_helpers update-notebooks rewrites it)."
+            "(python -m gan_course update-notebooks rewrites it)."
             for index, (cell, role) in enumerate(zip(notebook["cells"], cell_roles(notebook)))
             if cell.get("metadata", {}).get("nbgrader") != role]

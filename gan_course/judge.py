@@ -1,6 +1,6 @@
 """The grader's own code inside a submission's kernel: a record of the untouched library, then verdicts.
 
-``gan_helpers.instructor.grading`` reads this file and sends its text, as cells of its
+``gan_course.trust`` reads this file and sends its text, as cells of its
 own, into the kernel that runs a submission (the grader itself imports it only for its
 constants and file hashing). It uses the standard library only, and the kernel runs it
 from that text, never from an import, so a submission cannot have patched it before it
@@ -31,14 +31,17 @@ snapshot itself only to name what changed.
 3. fails the check when the notebook binds the check's name to anything but the
    course's own ``test_*`` function (a redefined check);
 4. drops ``gan_helpers.checks`` and its modules from ``sys.modules`` and imports them
-   again from disk, so that the check and its expected values are read afresh;
+   again from disk, so that the check and its expected values are read afresh, and
+   reports their digests at once (a signed line, not final), so that a check the grader
+   interrupts does not leave the grader's record and the kernel's disagreeing;
 5. grades the learner's code, not the library's: each argument the check grades must be
    a function (or class) written in the notebook; it must not be, reach (through globals,
-   closures, wrappers, ``tf.function``) or call while the check runs (a profile hook) the
-   library's reference answer for that exercise (the table in ``references``);
+   closures, wrappers, ``tf.function``) or call while the check runs (a profile hook; the
+   check's own calls do not count) the library's reference answer for that exercise
+   (the table in ``references``);
 6. runs the check, its output captured, then compares a snapshot with the record again
    (code that patched something while the check ran is caught too);
-7. prints one line: ``VERDICT_MARK``, the verdict as JSON, and its HMAC-SHA256 under a
+7. prints one line: ``VERDICT_MARK``, the verdict as JSON (final), and its HMAC-SHA256 under a
    key that only the grader's cell holds. The grader counts a check as passed only on a
    verdict line that carries this cell's nonce and a valid HMAC; a cell whose output was
    silenced, swallowed or rewritten fails.
@@ -77,6 +80,9 @@ CHECKS_PACKAGE = "gan_helpers.checks"
 # Where the record keeps the per-attribute snapshot in the kernel (for naming what changed;
 # the verdict itself rests on the digests the grader keeps).
 STATE_ATTRIBUTE = "_gan_course_grader_state"
+# Where a kernel forked from the grader's kernel factory finds the modules the factory's
+# import of the checks loaded (the record watches them as if it had imported the checks).
+PRELOADED_ATTRIBUTE = "_gan_course_loaded_by_checks"
 HOOKS = "<interpreter hooks>"
 MODULE_IDENTITY = "<module object>"
 # Wrappers whose target a fingerprint follows: functools.partial, tf.function, numpy's
@@ -112,31 +118,31 @@ def _closure(function):
 
 
 def _callable_fingerprint(value, depth=0):
-    """A string that changes when a function, class, method or module is replaced or rewritten.
+    """A tuple that changes when a function, class, method or module is replaced or rewritten.
 
-    None for data (numbers, arrays, dicts ...): libraries rebind those as they work.
+    None for data (numbers, arrays, dicts ...): libraries rebind those as they work. Tuples
+    of ids, not strings: a snapshot takes a hundred thousand of them per check.
     """
     kind = type(value)
-    if isinstance(value, types.ModuleType):
-        return "module " + str(vars(value).get("__name__"))
     if kind is types.FunctionType:
-        parts = ["function", str(id(value)), str(id(value.__code__)), str(id(value.__defaults__)),
-                 str(id(value.__kwdefaults__))]
-        if depth < 2:
-            parts += [str(_callable_fingerprint(content, depth + 1))
-                      for content in _closure(value) if callable(content)]
-        return " ".join(parts)
-    if kind is types.MethodType:
-        return f"method {_callable_fingerprint(value.__func__, depth)} {id(value.__self__)}"
+        fingerprint = (id(value), id(value.__code__), id(value.__defaults__), id(value.__kwdefaults__))
+        if depth < 2 and value.__closure__:
+            fingerprint += tuple(_callable_fingerprint(content, depth + 1)
+                                 for content in _closure(value) if callable(content))
+        return fingerprint
     if isinstance(value, type):
-        return f"class {id(value)}"
+        return ("class", id(value))
+    if isinstance(value, types.ModuleType):
+        return ("module", vars(value).get("__name__"))
+    if kind is types.MethodType:
+        return ("method", _callable_fingerprint(value.__func__, depth), id(value.__self__))
     if callable(value):
-        parts = [f"object {id(value)}"]
+        fingerprint = ("object", id(value))
         if depth < 2:
-            for name, target in _wrapped_targets(value):
-                if isinstance(target, (types.FunctionType, types.MethodType)):
-                    parts.append(f"{name}={_callable_fingerprint(target, depth + 1)}")
-        return " ".join(parts)
+            fingerprint += tuple((name, _callable_fingerprint(target, depth + 1))
+                                 for name, target in _wrapped_targets(value)
+                                 if isinstance(target, (types.FunctionType, types.MethodType)))
+        return fingerprint
     return None
 
 
@@ -151,8 +157,8 @@ def _fingerprint(name, value, strict):
     if fingerprint is not None or not strict or name.startswith("__") or value is None:
         return fingerprint
     if isinstance(value, (bool, int, float, complex, str, bytes)):
-        return f"{type(value).__name__} {value!r}"
-    return f"{type(value).__name__} {id(value)}"
+        return ("value", type(value).__name__, repr(value))
+    return ("data", type(value).__name__, id(value))
 
 
 def _class_fingerprints(cls, strict):
@@ -162,7 +168,7 @@ def _class_fingerprints(cls, strict):
         if isinstance(value, (staticmethod, classmethod)):
             value = value.__func__
         if isinstance(value, property):
-            found[name] = " ".join(str(_callable_fingerprint(part)) for part in (value.fget, value.fset, value.fdel))
+            found[name] = ("property", *(_callable_fingerprint(part) for part in (value.fget, value.fset, value.fdel)))
             continue
         if isinstance(value, functools.cached_property):
             value = value.func
@@ -175,7 +181,7 @@ def _class_fingerprints(cls, strict):
 def _module_fingerprints(module, strict=False):
     """{attribute: fingerprint} of a module: its functions, classes (with their methods) and modules."""
     name = vars(module).get("__name__")
-    found = {MODULE_IDENTITY: str(id(module))}
+    found = {MODULE_IDENTITY: id(module)}
     for attribute, value in list(vars(module).items()):
         fingerprint = _fingerprint(attribute, value, strict)
         if fingerprint is None:
@@ -188,11 +194,11 @@ def _module_fingerprints(module, strict=False):
 
 
 def _hook_fingerprints():
-    """The interpreter's hooks a check's verdict depends on, as strings."""
+    """The interpreter's hooks a check's verdict depends on, as fingerprints."""
     package = sys.modules.get("gan_helpers")
     return {
-        "sys.gettrace()": str(_callable_fingerprint(sys.gettrace())),
-        "sys.getprofile()": str(_callable_fingerprint(sys.getprofile())),
+        "sys.gettrace()": _callable_fingerprint(sys.gettrace()),
+        "sys.getprofile()": _callable_fingerprint(sys.getprofile()),
         "sys.meta_path": repr([id(finder) for finder in sys.meta_path]),
         "sys.path_hooks": repr([id(hook) for hook in sys.path_hooks]),
         "sys.modules": str(id(sys.modules)),
@@ -320,7 +326,7 @@ def package_folder():
 
 
 def file_hashes(root):
-    """{path relative to the package: sha256} of every .py file and reference file of gan_helpers."""
+    """{path relative to ``root``: sha256} of every .py file and reference file under a package's folder."""
     hashes = {}
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
@@ -459,11 +465,18 @@ def reached_references(function, references, user_ns, limit=2000):
 
 
 class ReferenceWatch:
-    """A profile hook that notes each reference answer called while a notebook frame is on the stack."""
+    """A profile hook that notes each reference answer the learner's code calls while a check runs.
+
+    A call counts when a frame of the notebook stands between it and the grader's own
+    frames, so the check itself may call the reference to compute what it expects
+    (``test_xy_updates`` runs ``iterates``): the notebook frame further down the stack,
+    the grader's cell that runs the check, is not the learner's code.
+    """
 
     def __init__(self, references, user_ns):
         self.codes = {code: reference for reference, value in references.items() for code in _codes(value)}
         self.user_ns = user_ns
+        self.grader_globals = globals()
         self.calls = []
 
     def __call__(self, frame, event, argument):
@@ -473,7 +486,7 @@ class ReferenceWatch:
         if reference is None:
             return
         caller = frame
-        while caller is not None:
+        while caller is not None and caller.f_globals is not self.grader_globals:
             if caller.f_globals is self.user_ns:
                 if reference not in self.calls:
                     self.calls.append(reference)
@@ -509,20 +522,34 @@ def learner_code_problem(argument, value, references, user_ns):
 
 
 class _Verdict:
-    def __init__(self, params):
+    """A grader cell's report: signed lines on the kernel's own output, the last one final.
+
+    ``report`` sends what the grader must keep even if the cell never finishes (the
+    digests of the checks imported afresh: a check the grader interrupts leaves them in
+    the kernel); ``emit`` sends the verdict itself, marked final.
+    """
+
+    def __init__(self, params, stream):
         self.key = params["key"]
         self.nonce = params["nonce"]
+        self.stream = stream
         self.payload = {"nonce": self.nonce, "passed": False, "message": "", "digests": {}, "check_ids": {}}
 
     def fail(self, message):
         self.payload.update(passed=False, message=message)
         return self
 
-    def emit(self, stream):
-        text = json.dumps(self.payload, sort_keys=True)
+    def report(self):
+        self._write({**self.payload, "final": False})
+
+    def emit(self):
+        self._write({**self.payload, "final": True})
+
+    def _write(self, payload):
+        text = json.dumps(payload, sort_keys=True)
         signature = hmac.new(self.key.encode(), text.encode(), hashlib.sha256).hexdigest()
-        stream.write(f"\n{VERDICT_MARK} {text} {signature}\n")
-        stream.flush()
+        self.stream.write(f"\n{VERDICT_MARK} {text} {signature}\n")
+        self.stream.flush()
 
 
 def _sentences(problems, lead):
@@ -531,10 +558,9 @@ def _sentences(problems, lead):
     return f"{lead}: {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
-def record(params, user_ns):
+def record(verdict, params, user_ns):
     """Before the submission runs: import the checks, snapshot what they run on, report the digests."""
-    verdict = _Verdict(params)
-    before = set(sys.modules)
+    before = set(sys.modules) - getattr(sys, PRELOADED_ATTRIBUTE, frozenset())
     try:
         importlib.import_module(CHECKS_PACKAGE)
         changed = file_differences(params["files"])
@@ -580,71 +606,92 @@ def last_line(printed):
     return lines[-1] if lines else "passed"
 
 
-def judge(params, user_ns):
+def judge(verdict, params, user_ns):
     """In place of a check cell: verify, import the checks afresh, grade the learner's code, report."""
-    verdict = _Verdict(params)
     pristine = getattr(sys, STATE_ATTRIBUTE, None)
-    digests = params["digests"]
-    problems = interpreter_hooks_set() or tampering(digests, pristine)
-    if problems:
-        return verdict.fail(_sentences(problems, "the submission changed what the checks run on"))
-    changed = file_differences(params["files"])
-    if changed:
-        return verdict.fail(_sentences(changed, "the course's files on disk were changed"))
-    for call in params["calls"]:
-        bound = user_ns.get(call["check"], None)
-        if call["check"] in user_ns and id(bound) not in params["check_ids"].get(call["check"], []):
-            return verdict.fail(f"the notebook redefines {call['check']} (it is now {_describe(bound)}): "
-                                "the checks are the course's")
-    modules = fresh_checks()
-    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
-    fresh.pop(HOOKS)
-    pristine = {**(pristine or {}), **fresh}
-    setattr(sys, STATE_ATTRIBUTE, pristine)
-    fresh_digests = {name: digest(value) for name, value in fresh.items()}
-    digests = with_fresh_checks(digests, fresh_digests)
-    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
-
+    problem = _changed_before_the_check(params, pristine, user_ns)
+    if problem:
+        return verdict.fail(problem)
+    modules, digests, pristine = _checks_afresh(verdict, params["digests"], pristine)
     message = "passed"
     for call in params["calls"]:
-        args = [eval(expression, user_ns) for expression in call["args"]]
-        kwargs = {name: eval(expression, user_ns) for name, expression in call["kwargs"].items()}
-        references = {reference: resolve(reference) for reference in call["references"]}
-        graded = call["learner_arguments"]
-        positions = range(len(args)) if graded is None else [index for index in graded if index < len(args)]
-        for index in positions:
-            problem = learner_code_problem(call["args"][index], args[index], references, user_ns)
-            if problem:
-                return verdict.fail(problem)
-        watch = ReferenceWatch(references, user_ns)
-        sys.setprofile(watch)
-        try:
-            passed, message = _run_check(getattr(modules, call["check"]), args, kwargs)
-        finally:
-            profiler = sys.getprofile()
-            sys.setprofile(None)
-        if profiler is not watch:
-            return verdict.fail("the submission changed the interpreter's profile hook while the check ran")
-        problems = tampering(digests, pristine)
-        if problems:
-            return verdict.fail(_sentences(problems, "the submission changed what the checks run on while the check ran"))
-        if watch.calls:
-            reference = watch.calls[0].replace(":", ".")
-            return verdict.fail(f"the code handed to {call['check']} calls the course library's reference answer "
-                                f"{reference}: the exercise is to write it yourself")
+        passed, message = _judge_call(call, modules, digests, pristine, user_ns)
         if not passed:
             return verdict.fail(message)
     verdict.payload.update(passed=True, message=message)
     return verdict
 
 
+def _changed_before_the_check(params, pristine, user_ns):
+    """A sentence naming what the submission changed of what the checks run on, their files or names; or None."""
+    problems = interpreter_hooks_set() or tampering(params["digests"], pristine)
+    if problems:
+        return _sentences(problems, "the submission changed what the checks run on")
+    changed = file_differences(params["files"])
+    if changed:
+        return _sentences(changed, "the course's files on disk were changed")
+    for call in params["calls"]:
+        bound = user_ns.get(call["check"], None)
+        if call["check"] in user_ns and id(bound) not in params["check_ids"].get(call["check"], []):
+            return f"the notebook redefines {call['check']} (it is now {_describe(bound)}): the checks are the course's"
+    return None
+
+
+def _checks_afresh(verdict, digests, pristine):
+    """(the checks imported afresh, the digests and the snapshot to hold them to).
+
+    Their digests are reported to the grader before any of the learner's code runs, and
+    kept in the kernel only then: a check the grader interrupts (it ran too long) leaves
+    the grader and the kernel agreeing on them, so that the next check is judged as if
+    nothing had happened.
+    """
+    modules = fresh_checks()
+    fresh = snapshot([name for name in sys.modules if is_checks_module(name)])
+    fresh.pop(HOOKS)
+    fresh_digests = {name: digest(value) for name, value in fresh.items()}
+    verdict.payload.update(digests=fresh_digests, check_ids=check_function_ids())
+    verdict.report()
+    pristine = {**(pristine or {}), **fresh}
+    setattr(sys, STATE_ATTRIBUTE, pristine)
+    return modules, with_fresh_checks(digests, fresh_digests), pristine
+
+
+def _judge_call(call, modules, digests, pristine, user_ns):
+    """(passed, message) of one check call: the learner's code handed in, the check run under watch."""
+    args = [eval(expression, user_ns) for expression in call["args"]]
+    kwargs = {name: eval(expression, user_ns) for name, expression in call["kwargs"].items()}
+    references = {reference: resolve(reference) for reference in call["references"]}
+    graded = call["learner_arguments"]
+    positions = range(len(args)) if graded is None else [index for index in graded if index < len(args)]
+    for index in positions:
+        problem = learner_code_problem(call["args"][index], args[index], references, user_ns)
+        if problem:
+            return False, problem
+    watch = ReferenceWatch(references, user_ns)
+    sys.setprofile(watch)
+    try:
+        passed, message = _run_check(getattr(modules, call["check"]), args, kwargs)
+    finally:
+        profiler = sys.getprofile()
+        sys.setprofile(None)
+    if profiler is not watch:
+        return False, "the submission changed the interpreter's profile hook while the check ran"
+    problems = tampering(digests, pristine)
+    if problems:
+        return False, _sentences(problems, "the submission changed what the checks run on while the check ran")
+    if watch.calls:
+        reference = watch.calls[0].replace(":", ".")
+        return False, (f"the code handed to {call['check']} calls the course library's reference answer "
+                       f"{reference}: the exercise is to write it yourself")
+    return passed, message
+
+
 def main(params, user_ns):
     """Run the action the grader asked for and print its signed verdict (KeyboardInterrupt passes through)."""
-    stream = sys.stdout
+    verdict = _Verdict(params, sys.stdout)
     action = {"record": record, "judge": judge}[params["action"]]
     try:
-        verdict = action(params, user_ns)
+        action(verdict, params, user_ns)
     except (Exception, SystemExit) as error:
-        verdict = _Verdict(params).fail(f"the grader's check failed: {type(error).__name__}: {error}")
-    verdict.emit(stream)
-
+        verdict.fail(f"the grader's check failed: {type(error).__name__}: {error}")
+    verdict.emit()

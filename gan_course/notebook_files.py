@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 # The solution notebooks next to this package (a source checkout).
-COURSE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+COURSE_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 class NotebookFormatError(ValueError):

@@ -10,7 +10,7 @@ metadata its role gives it (``nbgrader_cells``); ``exercises/`` holds no solutio
 
 After adding or changing a notebook in ``notebooks/``::
 
-    python -m gan_helpers update-notebooks
+    python -m gan_course update-notebooks
 
 writes the header and the nbgrader metadata into ``notebooks/`` (changing nothing else)
 and writes ``exercises/`` afresh with ``make-student``.
@@ -19,8 +19,8 @@ and writes ``exercises/`` afresh with ``make-student``.
 import sys
 from pathlib import Path
 
-from gan_helpers.instructor.grading import check_code
-from gan_helpers.instructor.headers import (
+from gan_course.check_cells import check_code
+from gan_course.headers import (
     EXERCISES_FOLDER,
     REPOSITORY,
     SOLUTIONS_NOTE_START,
@@ -29,8 +29,8 @@ from gan_helpers.instructor.headers import (
     solutions_header,
     with_solutions_header,
 )
-from gan_helpers.instructor.nbgrader_cells import nbgrader_problems, with_nbgrader_metadata
-from gan_helpers.instructor.notebook_files import (
+from gan_course.nbgrader_cells import nbgrader_problems, with_nbgrader_metadata
+from gan_course.notebook_files import (
     COURSE_NOTEBOOKS,
     NotebookFormatError,
     cell_source,
@@ -38,10 +38,10 @@ from gan_helpers.instructor.notebook_files import (
     notebook_json_text,
     read_notebook_json,
 )
-from gan_helpers.instructor.student import SOLUTION_BEGIN, make_student, strip_code_solutions, strip_markdown_answer
+from gan_course.student import SOLUTION_BEGIN, make_student, strip_code_solutions, strip_markdown_answer
 
 COURSE_EXERCISES = COURSE_NOTEBOOKS.parent / EXERCISES_FOLDER
-UPDATE_COMMAND = "python -m gan_helpers update-notebooks"
+UPDATE_COMMAND = "python -m gan_course update-notebooks"
 
 # The first code cell of every notebook: installs the library where it is missing (Colab).
 # On Colab, load_mnist then finds no data/mnist.npz and takes Keras's download of MNIST.
@@ -87,7 +87,7 @@ def update_notebooks(solutions_dir=COURSE_NOTEBOOKS, exercises_dir=None):
 
 
 def add_arguments(parser):
-    """``python -m gan_helpers update-notebooks``: headers, nbgrader metadata, exercises/ afresh."""
+    """``python -m gan_course update-notebooks``: headers, nbgrader metadata, exercises/ afresh."""
     parser.add_argument("--notebooks", default=str(COURSE_NOTEBOOKS),
                         help="the solution notebooks (%(default)s)")
     parser.add_argument("--exercises", default=None,

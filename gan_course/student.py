@@ -1,6 +1,6 @@
 """The student version of the notebooks: solutions stripped, outputs dropped.
 
-    python -m gan_helpers make-student notebooks/ OUT/
+    python -m gan_course make-student notebooks/ OUT/
 
 Every ``### BEGIN SOLUTION`` .. ``### END SOLUTION`` region of a code cell becomes
 ``# YOUR CODE HERE`` and ``raise NotImplementedError`` at the region's indentation; a
@@ -15,7 +15,7 @@ written the way Jupyter writes them, so running the command twice gives byte-ide
 files.
 
 The course's own student version lives in ``exercises/``, written by
-``python -m gan_helpers make-student notebooks/ exercises/`` (``update-notebooks`` does
+``python -m gan_course make-student notebooks/ exercises/`` (``update-notebooks`` does
 it too) and kept identical to it by ``tests/instructor/test_exercises.py``.
 """
 
@@ -23,8 +23,8 @@ import copy
 import sys
 from pathlib import Path
 
-from gan_helpers.instructor.headers import exercise_header, first_markdown_cell
-from gan_helpers.instructor.notebook_files import (
+from gan_course.headers import exercise_header, first_markdown_cell
+from gan_course.notebook_files import (
     NotebookFormatError,
     cell_source,
     course_notebooks,

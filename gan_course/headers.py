@@ -18,7 +18,7 @@ checking one's work afterwards: its badge opens ``notebooks/NAME``, its title en
 
 import re
 
-from gan_helpers.instructor.notebook_files import NotebookFormatError, cell_source, with_source
+from gan_course.notebook_files import NotebookFormatError, cell_source, with_source
 
 # The course's repository on GitHub; a placeholder until the course is published.
 # Notebooks' set-up cells, their Colab badges and the README all name it.
