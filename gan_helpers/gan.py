@@ -237,16 +237,18 @@ class WGANGP(GAN):
         return {**super()._logs(d_loss, g_loss, penalty), "penalty": tf.convert_to_tensor(penalty, tf.float32)}
 
     def _discriminator_updates(self, strategy, batch):
-        ok, failure = tf.constant(True), (tf.constant(0.0), tf.constant(1.0))
-        sums, updates = tf.zeros(2), tf.constant(0.0)
-        for index in range(self.d_steps):
+        """The step's ``d_steps`` critic updates, in a ``tf.while_loop``: one update traced, not d_steps."""
+        def update(index, ok, failure, sums, updates):
             made, loss, penalty, grads_ok = self._critic_update(strategy, batch, index, ok)
             finite = tf.math.is_finite(loss) & grads_ok
             failure = tuple(tf.where(ok & ~finite, now, before)
                             for now, before in zip((loss, tf.cast(grads_ok, tf.float32)), failure))
-            ok = ok & finite
             made = tf.cast(made, tf.float32)
-            sums, updates = sums + made * tf.stack([loss, penalty]), updates + made
+            return index + 1, ok & finite, failure, sums + made * tf.stack([loss, penalty]), updates + made
+
+        start = (tf.constant(0), tf.constant(True), (tf.constant(0.0), tf.constant(1.0)), tf.zeros(2),
+                 tf.constant(0.0))
+        _, ok, failure, sums, updates = tf.while_loop(lambda index, *_: index < self.d_steps, update, start)
         mean_loss, mean_penalty = tf.unstack(sums / tf.maximum(updates, 1.0))
         return mean_loss, mean_penalty, ok, failure
 
