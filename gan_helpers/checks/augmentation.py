@@ -107,8 +107,8 @@ def test_add_mirror_images(add_mirror_images):
 
 # Notebook 13: the learner's random_translation(images, ratio=0.125) is random, so it is checked by what every
 # output must be: each image moved by whole pixels (rows, columns), zeros filling in, with shifts
-# drawn per image and per axis, uniform on {-s, ..., s}, s = ratio * side rounded as Zhao et al.'s code
-# rounds it (floor(ratio * side) is accepted too, where the two differ). The shift of each
+# drawn per image and per axis, uniform on {-s, ..., s}, s = ratio * side rounded half up as notebook 13
+# asks and Zhao et al.'s code does (floor(ratio * side + 1/2): 4 pixels for 28). The shift of each
 # output image is read off the image itself (the inputs have no two equal pixels), so that a wrong
 # fill, a wrong range, one draw for the batch or a frozen draw can each be named.
 
@@ -204,7 +204,8 @@ def _check_draws(check, shifts, shape, ratio):
     """Per image, per axis, per call, over the whole range, uniformly."""
     _, height, width, _ = shape
     rows, cols = shifts[..., 0], shifts[..., 1]
-    limits = {"rows": _shift_limit(ratio, height, rows), "cols": _shift_limit(ratio, width, cols)}
+    sizes = {"rows": height, "cols": width}
+    limits = {axis: _shift_limit(ratio, size) for axis, size in sizes.items()}
     sides = {"rows": "height", "cols": "width"}
     if all(len(np.unique(call, axis=0)) == 1 for call in shifts):
         fail(check, "every image of a batch is moved by the same shift.",
@@ -238,6 +239,10 @@ def _check_draws(check, shifts, shape, ratio):
                          "(dtype=tf.int32) draws from -s to s.")
             elif missing == [-limit, limit] and largest == limits[other] and _uniform(values, largest):
                 hint += f" {largest} is ratio * {sides[other]}: the {word} shift's limit comes from the {sides[axis]}."
+            elif missing == [-limit, limit] and largest == int(ratio * sizes[axis]) and _uniform(values, largest):
+                hint += (f" ratio * {sides[axis]} = {ratio * sizes[axis]:g} was rounded down to {largest}: round "
+                         f"it to the nearest whole number, s = int(ratio * {sides[axis]} + 0.5) = {limit}, as Zhao "
+                         "et al.'s code does.")
             elif missing == [-limit, limit]:
                 hint += (" Casting a float draw to an integer rounds towards 0, so the ends never come: draw "
                          "integers with tf.random.uniform(..., minval=-s, maxval=s + 1, dtype=tf.int32).")
@@ -251,11 +256,9 @@ def _check_draws(check, shifts, shape, ratio):
                  "directly, tf.random.uniform(..., minval=-s, maxval=s + 1, dtype=tf.int32).")
 
 
-def _shift_limit(ratio, side, values):
-    """The largest shift allowed along one axis: ratio * side rounded half up, as in Zhao et al.'s code,
-    or floor(ratio * side) when that is what ``values`` keep within (the two differ for 28 pixels: 4 or 3)."""
-    rounded, floored = int(ratio * side + 0.5), int(ratio * side)
-    return floored if int(np.max(np.abs(values))) <= floored < rounded else rounded
+def _shift_limit(ratio, side):
+    """The largest shift along one axis: ratio * side rounded half up, as in Zhao et al.'s code (4 for 28 pixels)."""
+    return int(ratio * side + 0.5)
 
 
 def _uniform(values, limit):
@@ -324,9 +327,9 @@ def _takes_keywords(function):
 def test_random_translation(random_translation):
     """Check ``random_translation(images, ratio=0.125)``: each image moved by its own whole-pixel shift, zero fill.
 
-    Per image, the vertical shift is uniform on {-s, ..., s} with s = ratio * height rounded (half up, as
-    Zhao et al.'s code; rounded down is accepted too) and the horizontal one, drawn separately, on
-    {-s', ..., s'} with s' = ratio * width rounded. The check runs it
+    Per image, the vertical shift is uniform on {-s, ..., s} with s = ratio * height rounded half up
+    (int(ratio * height + 0.5), as Zhao et al.'s code: 4 for 28 pixels, where rounding down gives 3) and the
+    horizontal one, drawn separately, on {-s', ..., s'} with s' = ratio * width rounded. The check runs it
     on colour images of 16 x 24 and greyscale ones of 28 x 28, many times (the shifts must cover their
     whole range, uniformly), with ratio=0.25, under a GradientTape and in a tf.function.
     """
@@ -343,7 +346,7 @@ def test_random_translation(random_translation):
         _check_draws(check, shifts, shape, _TRANSLATION_RATIO)
     x = _translation_images(_TRANSLATION_BATCHES[0], seed=7)
     shifts = _translation_shifts(check, random_translation, x, 4, ratio=0.25)
-    default_limits = [int(_TRANSLATION_RATIO * side + 0.5) for side in x.shape[1:3]]
+    default_limits = [_shift_limit(_TRANSLATION_RATIO, side) for side in x.shape[1:3]]
     if all(np.max(np.abs(shifts[..., axis])) <= default_limits[axis] for axis in (0, 1)):
         fail(check, "with ratio=0.25 the shifts stay within what ratio=0.125 allows.",
              "compute the largest shifts from the `ratio` argument, int(ratio * height + 0.5) and "

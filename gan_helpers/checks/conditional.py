@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_helpers.checks.engine import fail, student_error, tensor_values
+from gan_helpers.checks.engine import fail, is_stub, student_error, tensor_values
 from gan_helpers.checks.models import all_layers, build_model, describe_layers, pair
 from gan_helpers.checks.values import full_float32_matmuls
 from gan_helpers.models import NOISE_DIM, NUM_CLASSES
@@ -93,7 +93,7 @@ def _build(check, name, make):
         model = build_model(check, name, make)
     except AssertionError as failure:
         cause = failure.__cause__
-        hint = None if cause is None or isinstance(cause, NotImplementedError) else _call_hint(cause, building=True)
+        hint = None if cause is None or is_stub(cause) else _call_hint(cause, building=True)
         if hint is None:
             raise
         raise AssertionError(f"{failure}\nHint: {hint}") from cause
@@ -123,6 +123,11 @@ def _call(check, name, model, first, labels, first_name):
 
 def _call_hint(error, building=False):
     text = str(error)
+    if "infer the shape of the Lambda" in text:
+        return ("Keras works out a Lambda layer's output shape by calling its function on a stand-in float32 "
+                "input, and tf.one_hot refuses float indices. Give the Lambda its shape, layers.Lambda(lambda t: "
+                "tf.one_hot(t, num_classes), output_shape=(num_classes,)), or use keras.ops.one_hot(t, num_classes), "
+                "which takes any indices.")
     if "Concatenate" in text or "concatenat" in text.lower():
         shapes = re.findall(r"\(None(?:, \w+)*\)", text)
         ranks = {shape.count(",") for shape in shapes}

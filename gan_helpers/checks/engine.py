@@ -74,10 +74,30 @@ def call_student(check, name, function, *args, **kwargs):
     """Call the learner's function; turn any exception into a clear AssertionError."""
     try:
         return function(*args, **kwargs)
-    except NotImplementedError as error:
-        raise AssertionError(f"{check} failed: {name} is {STUB_HINT}") from error
     except Exception as error:
+        if is_stub(error):
+            raise stub_failure(check, name) from error
         raise student_error(check, f"your {name} raised", error) from error
+
+
+def is_stub(error):
+    """Whether ``error`` comes from an exercise's stub: a ``raise NotImplementedError`` without a message, in the
+    learner's code.
+
+    The student version's stub is ``raise NotImplementedError`` (``make-student``) or ``raise
+    NotImplementedError()`` (nbgrader's). Keras and TensorFlow raise NotImplementedError too, with a message (a
+    ``layers.Lambda`` whose output shape Keras cannot infer) or without one from their own files (an abstract
+    method): that is an error of the learner's code, to be reported as such, not an unwritten exercise.
+    """
+    if not isinstance(error, NotImplementedError) or error.args:
+        return False
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and not _in_library(frames[-1].filename)
+
+
+def stub_failure(check, name):
+    """The AssertionError for an exercise that still holds its stub."""
+    return AssertionError(f"{check} failed: {name} is {STUB_HINT}")
 
 
 def student_error(check, what, error, hint=None):
@@ -118,6 +138,12 @@ def _library_folders():
 _LIBRARY_FOLDERS = _library_folders()
 
 
+def _in_library(filename):
+    """Whether a traceback's file is Python's, an installed package's or gan_helpers'."""
+    path = pathlib.Path(filename).resolve()
+    return any(path.is_relative_to(folder) for folder in _LIBRARY_FOLDERS)
+
+
 def learner_line(error):
     """The line of the learner's own code where ``error`` was raised, or None.
 
@@ -128,8 +154,7 @@ def learner_line(error):
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.startswith("<frozen") or "__autograph_generated" in frame.filename or not frame.line:
             continue
-        path = pathlib.Path(frame.filename).resolve()
-        if not any(path.is_relative_to(folder) for folder in _LIBRARY_FOLDERS):
+        if not _in_library(frame.filename):
             return frame.line.strip()
     return None
 

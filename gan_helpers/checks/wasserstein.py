@@ -10,7 +10,11 @@ images they are called on:
    gradient is w at every point, so the penalty is weight * (||w|| - 1)^2 exactly,
    whatever the draw: the norm, the square, the mean and the weight are checked
    against one number (and the gradient of the penalty with respect to w against
-   2 weight (||w|| - 1) w / ||w||, which is how the penalty trains the critic).
+   2 weight (||w|| - 1) w / ||w||, which is how the penalty trains the critic). Like a
+   critic with dropout, it behaves differently outside training: called without
+   ``training=True`` it scores with w / 2, so a penalty that forgets ``training=True``
+   (and would penalise such a critic in the mode it is not trained in) returns
+   weight * (||w|| / 2 - 1)^2, and is named.
 2. **A bowl-shaped critic**, D(x) = a/2 ||x - c||^2 on (1024, 4, 4, 3) batches, whose
    gradient a (x - c) changes along each line from a fake to a real image, with norms
    below 1 near the fakes and above 1 near the reals. From the images it was called
@@ -41,8 +45,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_helpers.checks.engine import (LOSS_TOLERANCE, STUB_HINT, fail, matching_mistake, passed, scaled_error,
-                                       student_error, tensor_values)
+from gan_helpers.checks.engine import (LOSS_TOLERANCE, fail, is_stub, matching_mistake, passed, scaled_error,
+                                       stub_failure, student_error, tensor_values)
 
 CHECK = "test_gradient_penalty"
 DEFAULT_WEIGHT = 10.0
@@ -60,12 +64,18 @@ WEIGHT_TOLERANCE = 1e-4
 GRADIENT_TOLERANCE = 1e-3
 # A flat critic's penalty is weight * (sqrt(epsilon) - 1)^2: epsilons up to 1e-6 pass.
 FLAT_TOLERANCE = 1e-2
+# The linear critic's kernel is scaled by this in calls without training=True.
+INFERENCE_SCALE = 0.5
 
 _FORMULA = "weight * mean over the examples of (||gradient of the critic at x_hat_i|| - 1)^2"
 _DRAW = ("draw one weight per example, eps = tf.random.uniform((tf.shape(real)[0], 1, 1, 1)), and set "
          "x_hat = eps * real + (1 - eps) * fake")
 _ALL_THE_WAY = ("compute the norm from the critic's gradient with TensorFlow operations all the way, so that the "
                 "penalty's own gradient reaches the critic's weights.")
+_NOT_TRAINING = ("the critic was called without training=True, so the penalty is taken on the critic as it "
+                 "behaves outside training: for a critic with dropout, or any layer that behaves differently in "
+                 "training, that is not the critic its loss trains. Call critic(x_hat, training=True) inside the "
+                 "tape, as the training step calls it.")
 _EPSILON = ("the square root of the squared norm has an infinite derivative at 0, so where the critic is flat "
             "(gradient exactly 0) its gradient is 0 * inf = NaN, and NaN reaches the critic's weights. tf.norm does "
             "the same. Put a small epsilon under the square root: "
@@ -95,7 +105,8 @@ class _Recorder:
 
 
 class _LinearCritic(keras.Model):
-    """D(x) = <w, x> + b per example: gradient w everywhere. Scores (N, 1)."""
+    """D(x) = <w, x> + b per example in training calls (gradient w everywhere), <w / 2, x> + b in the others,
+    as a layer that behaves differently in training would make it. Scores (N, 1)."""
 
     def __init__(self, kernel, bias, recorder):
         super().__init__(name="linear_critic")
@@ -105,7 +116,8 @@ class _LinearCritic(keras.Model):
 
     def call(self, images, training=False):
         self.recorder.record(images)
-        return tf.reduce_sum(images * self.kernel, axis=[1, 2, 3])[:, None] + self.bias
+        kernel = self.kernel if training else INFERENCE_SCALE * self.kernel
+        return tf.reduce_sum(images * kernel, axis=[1, 2, 3])[:, None] + self.bias
 
 
 class _BowlCritic(keras.Model):
@@ -168,9 +180,9 @@ def _call(function, critic, real, fake, weight=None, where="on the check's criti
     args = (critic, tf.constant(real), tf.constant(fake)) + (() if weight is None else (weight,))
     try:
         return function(*args)
-    except NotImplementedError as error:
-        raise AssertionError(f"{CHECK} failed: gradient_penalty is {STUB_HINT}") from error
     except Exception as error:
+        if is_stub(error):
+            raise stub_failure(CHECK, "gradient_penalty") from error
         if weight is not None and isinstance(error, TypeError) and "positional argument" in str(error):
             raise student_error(CHECK, "gradient_penalty(critic, real, fake, weight) raised", error,
                                 "the function takes the penalty's weight lambda as a fourth argument, "
@@ -254,13 +266,16 @@ def _norm_mistakes(gradients, weight, eps_real=None):
     return mistakes
 
 
-def _compare(value, gradients, weight, what, eps_real=None):
-    """Fail unless ``value`` is the penalty for the per-example ``gradients``; returns the relative error."""
+def _compare(value, gradients, weight, what, eps_real=None, other_mistakes=()):
+    """Fail unless ``value`` is the penalty for the per-example ``gradients``; returns the relative error.
+
+    ``other_mistakes``: (hint, value) of mistakes that the critic's form makes known, looked at first.
+    """
     norms = np.linalg.norm(gradients.reshape(len(gradients), -1), axis=1)
     expected = weight * np.mean((norms - 1.0) ** 2)
     error = scaled_error(value, expected)
     if error > LOSS_TOLERANCE:
-        hint = matching_mistake(value, _norm_mistakes(gradients, weight, eps_real))
+        hint = matching_mistake(value, [*other_mistakes, *_norm_mistakes(gradients, weight, eps_real)])
         fail(CHECK, f"gradient_penalty {what} returned {value:.6g}, expected {expected:.6g} (relative error "
                     f"{error:.1e}).", hint or f"the penalty is {_FORMULA}.")
     return error
@@ -371,7 +386,9 @@ def _linear_stage(gradient_penalty):
         gap = (real - fake).astype(np.float64).reshape(LINEAR_BATCH, -1)
         eps = np.sum((x_hat.reshape(LINEAR_BATCH, -1) - fake.reshape(LINEAR_BATCH, -1)) * gap, axis=1) / np.sum(
             gap**2, axis=1)
-        worst = max(worst, _compare(value, gradients, value_weight, where, eps_real=eps))
+        outside_training = (_NOT_TRAINING, value_weight * (INFERENCE_SCALE * LINEAR_NORM - 1.0) ** 2)
+        worst = max(worst, _compare(value, gradients, value_weight, where, eps_real=eps,
+                                    other_mistakes=[outside_training]))
         expected = 2.0 * value_weight * (LINEAR_NORM - 1.0) * w / LINEAR_NORM
         if scaled_error(gradient, expected) > GRADIENT_TOLERANCE:
             fail(CHECK, f"the gradient of your penalty {where} with respect to w is wrong, although the value is "

@@ -64,11 +64,11 @@ from gan_helpers import augment  # noqa: E402
 
 
 def translate_by_matrices(images, ratio=0.125):
-    """One-hot shift matrices, as a matmul, limits rounded down (3 pixels for 28): another right answer."""
+    """One-hot shift matrices, as a matmul (limits rounded half up, 4 pixels for 28): another right answer."""
     count, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
 
     def shifts(size):
-        limit = int(ratio * size)
+        limit = int(ratio * size + 0.5)
         shift = tf.random.uniform((count,), -limit, limit + 1, dtype=tf.int32)
         # (N, size, size): M[i, j] = 1 where output j reads input i
         return tf.cast(tf.equal(tf.range(size)[None, :, None], tf.range(size)[None, None, :] - shift[:, None, None]),
@@ -98,13 +98,16 @@ def test_right_translations_pass(capsys):
     assert capsys.readouterr().out.count("test_random_translation passed") == 3
 
 
-def translation(draw, fill=0.0, mode="CONSTANT", same_axes=False, limit_side=None, stop_gradient=False):
-    """A translation built from a drawing function ``draw(count, limit) -> (count,) int32`` and a padding."""
+def translation(draw, fill=0.0, mode="CONSTANT", same_axes=False, limit_side=None, stop_gradient=False,
+                rounding=0.5):
+    """A translation built from a drawing function ``draw(count, limit) -> (count,) int32`` and a padding.
+
+    The limits are int(ratio * side + rounding): rounded half up, or down with ``rounding=0``."""
 
     def random_translation(images, ratio=0.125):
         count, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
-        sy = int(ratio * (limit_side or height))
-        sx = int(ratio * (limit_side or width))
+        sy = int(ratio * (limit_side or height) + rounding)
+        sx = int(ratio * (limit_side or width) + rounding)
         pad = max(sy, sx)
         padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode=mode, constant_values=fill)
         ty = draw(count, sy)
@@ -183,6 +186,9 @@ def first_axis(images, ratio=0.125):
         (rolled, r"come back on the other \(tf.roll wraps around\)"),
         (translation(maxval_excluded), r"never was -?2\..*maxval is excluded"),
         (translation(truncated_float), r"never was -2, 2.*rounds towards 0"),
+        (translation(uniform_int, rounding=0),
+         r"images of shape \(64, 28, 28, 1\) never was -4, 4.*ratio \* height = 3.5 was rounded down to 3.*"
+         r"int\(ratio \* height \+ 0.5\) = 4"),
         (translation(rounded_float), r"not uniform.*tf.round"),
         (translation(uniform_int, limit_side=24), r"up to 3 pixels in the vertical direction, expected at most 2.*"
                                                   r"comes from the height"),

@@ -100,6 +100,25 @@ def test_right_generators_pass(capsys):
     assert capsys.readouterr().out.count("test_conditional_generator passed") == 6
 
 
+def test_one_hot_lambda_layers_pass_when_keras_can_infer_their_shape(capsys):
+    checks.test_conditional_generator(
+        generator(lambda labels, n: layers.Lambda(lambda t: keras.ops.one_hot(t, n))(labels)))
+    checks.test_conditional_generator(
+        generator(lambda labels, n: layers.Lambda(lambda t: tf.one_hot(t, n), output_shape=(n,))(labels)))
+    assert capsys.readouterr().out.count("test_conditional_generator passed") == 2
+
+
+def test_keras_own_not_implemented_error_is_reported_as_the_error_it_is():
+    """A Lambda around tf.one_hot makes Keras raise NotImplementedError: the exercise is written, the layer is wrong."""
+    error = fails_with(checks.test_conditional_generator,
+                       generator(lambda labels, n: layers.Lambda(lambda t: tf.one_hot(t, n))(labels)),
+                       match=r"(?s)your conditional_generator\(\) raised NotImplementedError: We could not "
+                             r"automatically infer the shape of the Lambda's output.*"
+                             r"In your code: .*layers\.Lambda\(lambda t: tf\.one_hot\(t, n\)\).*"
+                             r"Hint: .*output_shape=\(num_classes,\).*keras\.ops\.one_hot")
+    assert "not implemented yet" not in str(error)
+
+
 GENERATOR_MISTAKES = [
     (generator(embedding(), body_input=lambda noise, joined: noise), "the label is ignored"),
     (generator(lambda labels, n: AsNumber()(labels)), "the label enters as a number"),

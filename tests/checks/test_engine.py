@@ -1,5 +1,9 @@
 """What the checks share: relative errors, and calling a learner's code that raises."""
 
+import json
+import pathlib
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -41,3 +45,49 @@ def test_a_long_keras_error_is_quoted_short_and_on_one_line():
     short = engine.short_message(ValueError(message))
     assert short == "Input 0 of layer 'dense' is incompatible with the layer: expected axis -1 to have value 28"
     assert len(engine.short_message(ValueError("x" * 10_000))) == engine.QUOTED_ERROR_LIMIT
+
+
+EXERCISES = pathlib.Path(__file__).resolve().parents[2] / "exercises"
+
+
+def exercise_cell(notebook, defines):
+    """The learner's function ``defines`` as the student version hands it out, run as a notebook cell would run it."""
+    cells = json.loads((EXERCISES / notebook).read_text())["cells"]
+    source = next("".join(cell["source"]) for cell in cells if f"def {defines}(" in "".join(cell["source"]))
+    namespace = {}
+    exec(compile(source, "/tmp/ipykernel_0/cell.py", "exec"), namespace)
+    return namespace[defines]
+
+
+def nbgrader_stub(x, alpha=0.01):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("unwritten", [exercise_cell("01_leaky_relu_and_noise.ipynb", "leaky_relu"), nbgrader_stub])
+def test_the_exercise_stub_is_reported_as_unwritten(unwritten):
+    """The student version's stub (``raise NotImplementedError``) and nbgrader's (``NotImplementedError()``)."""
+    error = fails_with(checks.test_leaky_relu, unwritten,
+                       match="leaky_relu is not implemented yet: fill in the exercise")
+    assert isinstance(error.__cause__, NotImplementedError)
+
+
+def test_a_not_implemented_error_with_a_message_is_reported_as_the_error():
+    def unsupported(x, alpha=0.01):
+        raise NotImplementedError("complex inputs are not supported")
+
+    error = fails_with(checks.test_leaky_relu, unsupported,
+                       match="your leaky_relu raised NotImplementedError: complex inputs are not supported")
+    assert "not implemented yet" not in str(error)
+    assert 'In your code: raise NotImplementedError("complex inputs are not supported")' in str(error)
+
+
+def test_a_bare_not_implemented_error_from_a_library_is_reported_as_the_error():
+    """Keras raises NotImplementedError without a message too (an abstract method): not the exercise's stub."""
+    def abstract_metric(x, alpha=0.01):
+        keras.metrics.Metric(name="unfinished").update_state(x)
+        return x
+
+    error = fails_with(checks.test_leaky_relu, abstract_metric, match="your leaky_relu raised NotImplementedError")
+    assert "not implemented yet" not in str(error)
+    assert 'In your code: keras.metrics.Metric(name="unfinished").update_state(x)' in str(error)

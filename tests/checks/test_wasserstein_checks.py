@@ -48,7 +48,7 @@ def keras_ops_penalty(critic, real, fake, weight=10.0):
     x_hat = real + eps * (fake - real)  # the official code's form: eps weighs the fake here, same distribution
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = critic(x_hat)
+        scores = critic(x_hat, training=True)
     g = tape.gradient(scores, x_hat)
     norms = ops.sqrt(ops.sum(ops.square(g), axis=[1, 2, 3]) + 1e-10)
     return weight * ops.mean((norms - 1.0) ** 2)
@@ -70,7 +70,7 @@ def batch_jacobian_penalty(critic, real, fake, weight=10.0):
     x_hat = fake + eps * (real - fake)
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = critic(x_hat)
+        scores = critic(x_hat, training=True)
     jacobian = tape.batch_jacobian(scores, x_hat)  # (B, 1, H, W, C)
     norms = tf.sqrt(tf.reduce_sum(tf.square(flat(jacobian)), axis=1) + 1e-12)
     return weight * tf.reduce_mean((norms - 1.0) ** 2)
@@ -89,7 +89,6 @@ RIGHT = {
     "a tf.function": compiled_penalty,
     "scores of real and fake computed too": penalty_with_unused_scores,
     "batch_jacobian": batch_jacobian_penalty,
-    "critic called without training": variant(call=lambda critic, x: critic(x)),
     "(norm - 1) ** 2 via tf.math.squared_difference": variant(
         finish=lambda n, w: w * tf.reduce_mean(tf.math.squared_difference(n, 1.0))),
 }
@@ -151,7 +150,11 @@ MISTAKES = {
     "one-sided": (variant(finish=lambda n, w: w * tf.reduce_mean(tf.nn.relu(n - 1.0) ** 2)), "one-sided"),
     "sum over the batch": (variant(finish=lambda n, w: w * tf.reduce_sum((n - 1.0) ** 2)), "sum over the batch"),
     "mean of the norms first": (variant(finish=lambda n, w: w * (tf.reduce_mean(n) - 1.0) ** 2), "averaged before"),
-    "gradient of the mean score": (variant(call=lambda critic, x: tf.reduce_mean(critic(x))), "1/N of the critic's"),
+    "gradient of the mean score": (
+        variant(call=lambda critic, x: tf.reduce_mean(critic(x, training=True))), "1/N of the critic's"),
+    "critic called without training=True": (variant(call=lambda critic, x: critic(x)), "without training=True"),
+    "critic called with training=False": (
+        variant(call=lambda critic, x: critic(x, training=False)), "without training=True"),
     "weight ignored": (variant(finish=lambda n, w: 10.0 * tf.reduce_mean((n - 1.0) ** 2)), "always 10"),
     "weight not applied": (variant(finish=lambda n, w: tf.reduce_mean((n - 1.0) ** 2)), "not applied"),
     "norm per channel": (
