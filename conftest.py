@@ -1,4 +1,4 @@
-"""Run the test suite, notebooks included, in the course's quick mode.
+"""Run the test suite, and notebooks given to pytest (nbval), in the course's quick mode.
 
 Kernels that nbval starts inherit this environment, so notebooks see it too. Each
 notebook's kernel also gets a fresh, empty folder of runs (``GAN_COURSE_RUNS``), so

@@ -31,6 +31,8 @@ the most code first), under the instructor's command prefix where one is given
 - a check cell that is missing: that check fails ("missing");
 - a cell that runs too long: it is interrupted, its check (if it is one) fails,
   the notebook goes on; once the notebook's time is spent the checks not yet run fail;
+- a cell other than a check that raises: the notebook goes on, and the notebook's line
+  of progress names the cell and its error (the checks that needed it fail on their own);
 - a kernel that dies: the notebook is run again in a new kernel without the cell
   that killed it (at most ``notebook_run.MAX_KERNEL_RESTARTS`` times);
 - a submission that changes the course's files on disk: grading stops
@@ -61,6 +63,9 @@ from gan_course.notebook_run import (
     grade_notebook,
     kernel_environment,
 )
+
+
+RAISED_SHOWN = 3  # cells named in a notebook's log line when cells other than checks failed
 
 
 @dataclass
@@ -238,6 +243,15 @@ def _kernel_factory(course, settings):
     return kernel_factory.started(kernel_environment(settings["quick"], None, settings["threads"]), checks=judges)
 
 
+def raised_cells(raised):
+    """The log's mention of the cells other than checks that went wrong (``NotebookGrade.raised``), or ''."""
+    if not raised:
+        return ""
+    shown = "; ".join(f"cell {index}: {what}" for index, what in list(raised.items())[:RAISED_SHOWN])
+    more = f"; {len(raised) - RAISED_SHOWN} more" if len(raised) > RAISED_SHOWN else ""
+    return f"; cells other than checks that failed: {shown}{more}"
+
+
 def _grade_all(tasks, course, settings, jobs, log):
     """(the rows of every task, in order; the CourseFilesChanged that stopped grading, if one did)."""
     stopped = []
@@ -249,14 +263,15 @@ def _grade_all(tasks, course, settings, jobs, log):
                     for check in checks]
         start = time.monotonic()
         try:
-            outcomes = grade_notebook(path, checks, **settings)
+            outcomes, raised = grade_notebook(path, checks, **settings)
         except CourseFilesChanged as error:
             stopped.append(error)
-            outcomes = error.results
+            outcomes, raised = error.results, {}
         rows = [CheckResult(student, name, check.name, *outcomes[check.name]) for check in checks]
         if log:
             passed = sum(row.passed for row in rows)
-            log(f"{student}: {name}: {passed}/{len(rows)} checks passed ({time.monotonic() - start:.1f} s)")
+            log(f"{student}: {name}: {passed}/{len(rows)} checks passed ({time.monotonic() - start:.1f} s)"
+                + raised_cells(raised))
         return rows
 
     order = longest_first([name for _, name, _, _ in tasks], {name: size for name, (_, size) in course.items()})

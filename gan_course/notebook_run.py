@@ -18,6 +18,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from gan_course import cell_outputs, kernel_factory
 from gan_course.check_cells import judged_checks, library_check_names, match_checks
@@ -44,6 +45,18 @@ GRADING_QUICK_STEPS = 2
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
 
+class NotebookGrade(NamedTuple):
+    """What grading one notebook found.
+
+    ``checks``: ``{check name: (passed, message)}``; ``raised``: ``{cell index: what went
+    wrong}`` of its other code cells that raised, ran too long or killed the kernel (a
+    check's own failure is in ``checks``).
+    """
+
+    checks: dict
+    raised: dict
+
+
 class KernelDied(Exception):
     """The kernel died while running the cell at ``cell_index``."""
 
@@ -68,6 +81,7 @@ class NotebookRun:
         self.factory = factory
         self.judged = judged_checks(matched.values(), library_check_names(library_folder()))
         self.outcomes = {}
+        self.raised = {}
         self.not_run = f"not run: the notebook's time limit of {time_limit:g} s was reached"
         self._error_reply = None
 
@@ -126,6 +140,7 @@ class NotebookRun:
         """One pass over the notebook in a new kernel, leaving out the cells in ``skip``."""
         from nbclient import NotebookClient
 
+        self.raised = {}
         # A kernel of this machine is killed once its notebook is graded (a graceful shutdown of a
         # kernel that imported TensorFlow takes 1 to 2 s, and nothing of it is kept); one under a
         # prefix shuts down on its own, so that a container it runs in exits too.
@@ -158,6 +173,9 @@ class NotebookRun:
                 if check is not None:
                     timed_out = (False, f"timed out: the check ran longer than {seconds} s")
                     self.outcomes[check] = timed_out if status == "timeout" else cell_outputs.cell_outcome(cell)
+                elif status != "ok":
+                    self.raised[index] = (f"ran longer than {seconds} s" if status == "timeout"
+                                          else cell_outputs.short(cell_outputs.strip_ansi(cell_outputs.error(cell))))
 
     def run(self):
         """Run the notebook, in new kernels without the killing cells when a kernel dies."""
@@ -174,7 +192,9 @@ class NotebookRun:
         for index in killers:
             if index in self.matched:
                 self.outcomes[self.matched[index]] = (False, "the kernel died while running this check")
-        return self.outcomes
+            else:
+                self.raised[index] = "the kernel died"
+        return NotebookGrade(self.outcomes, dict(sorted(self.raised.items())))
 
 
 def kernel_manager_class(prefix=None, factory=None):
@@ -231,7 +251,8 @@ def read_submission(path):
 def kernel_environment(quick=True, kernel_prefix=None, threads=None):
     """The environment a grading kernel starts with: this one, in quick mode unless asked otherwise, no widgets.
 
-    In quick mode training runs ``GRADING_QUICK_STEPS`` steps; ``threads``: how many
+    In quick mode training runs ``GRADING_QUICK_STEPS`` steps; a notebook's runs go in its
+    own scratch folder (``GAN_COURSE_RUNS`` is left out); ``threads``: how many
     threads the kernel's thread pools may use (``THREAD_VARIABLES``), None for their
     defaults. Settings of this environment win. Under a kernel prefix, this Python's
     folder comes first on PATH, so that a prefix run on this machine (``env``, ``nice``, a
@@ -244,6 +265,7 @@ def kernel_environment(quick=True, kernel_prefix=None, threads=None):
     if quick:
         env.setdefault(settings.QUICK_STEPS_ENV, str(GRADING_QUICK_STEPS))
     env["GAN_COURSE_WIDGETS"] = "0"  # nobody watches: plain text output (see gan_helpers.widgets)
+    env.pop(settings.RUNS_ENV, None)  # runs in the notebook's scratch folder, not another's (notebook 09 reads them)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for name in THREAD_VARIABLES if threads is not None else ():
         env.setdefault(name, str(threads))
@@ -254,7 +276,7 @@ def kernel_environment(quick=True, kernel_prefix=None, threads=None):
 
 def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT, cell_time_limit=DEFAULT_CELL_TIME_LIMIT,
                    quick=True, kernel_prefix=None, files=None, threads=None, factory=None):
-    """Run one submitted notebook and return ``{check name: (passed, message)}`` for ``checks``.
+    """Run one submitted notebook: a :class:`NotebookGrade` of ``checks`` and the other cells that raised.
 
     ``kernel_prefix``: words to start the kernel under (see :func:`kernel_manager_class`).
     ``factory``: the socket of a ``kernel_factory`` to fork the kernel from (None: start one).
@@ -265,11 +287,11 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT, cell
     """
     files = course_file_hashes() if files is None else files
     if path is None:
-        return {check.name: (False, "missing notebook") for check in checks}
+        return NotebookGrade({check.name: (False, "missing notebook") for check in checks}, {})
     try:
         notebook = read_submission(path)
     except NotebookFormatError as error:
-        return {check.name: (False, f"malformed notebook: {error}") for check in checks}
+        return NotebookGrade({check.name: (False, f"malformed notebook: {error}") for check in checks}, {})
     matched = match_checks(checks, notebook)
     env = kernel_environment(quick, kernel_prefix, threads)
     if factory:
@@ -278,9 +300,9 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT, cell
         run = NotebookRun(notebook, matched, time_limit=time_limit, cell_time_limit=cell_time_limit, env=env,
                           workdir=workdir, files=files, kernel_prefix=kernel_prefix, factory=factory)
         try:
-            outcomes = run.run()
+            outcomes, raised = run.run()
         except Exception as error:  # e.g. a kernel that cannot start: this notebook only
-            outcomes = run.outcomes
+            outcomes, raised = run.outcomes, run.raised
             run.not_run = cell_outputs.short(f"not run: {type(error).__name__}: {error}")
     found = set(matched.values())
     results = {check.name: outcomes.get(check, (False, run.not_run)) if check in found
@@ -292,4 +314,4 @@ def grade_notebook(path, checks, *, time_limit=DEFAULT_NOTEBOOK_TIME_LIMIT, cell
             f"grading {path} changed the course's files: {', '.join(changed)}. "
             "Grading stopped: every later grade would rest on them. Restore them (git checkout, or reinstall "
             "the course) and grade inside a container (README, For instructors: --kernel-prefix).", results)
-    return results
+    return NotebookGrade(results, raised)

@@ -261,10 +261,24 @@ def test_notebook_time_limit_fails_the_checks_not_yet_run(small_course, tmp_path
     results = gan_course.grade_notebook(tmp_path / "subs" / "fay" / "01_arithmetic.ipynb",
                                     gan_course.find_checks(gan_course.read_notebook_json(small_course / "01_arithmetic.ipynb")),
                                     time_limit=2, cell_time_limit=60)
-    assert results == {
+    assert results.checks == {
         "test_double": (False, "not run: the notebook's time limit of 2 s was reached"),
         "test_triple": (False, "not run: the notebook's time limit of 2 s was reached"),
     }
+    assert list(results.raised) == [2] and results.raised[2].startswith("ran longer than")  # what was left of 2 s
+
+
+def test_a_cell_other_than_a_check_that_raises_is_named_in_the_notebooks_line(small_course, tmp_path):
+    broken = arithmetic_notebook(triple="def triple(x):\n    return 3 * x\nprint(undefined_name)")
+    write(broken, tmp_path / "subs" / "hal" / "01_arithmetic.ipynb")
+    write(arithmetic_notebook(), tmp_path / "subs" / "ida" / "01_arithmetic.ipynb")
+    lines = []
+    results = by_check(gan_course.grade(tmp_path / "subs", tmp_path / "report.csv", notebooks_dir=small_course,
+                                        log=lines.append))
+    assert results[("hal", "01_arithmetic.ipynb", "test_triple")].passed  # triple was defined before the error
+    hal = next(line for line in lines if line.startswith("hal: 01_arithmetic.ipynb"))
+    assert hal.endswith("; cells other than checks that failed: cell 4: NameError: name 'undefined_name' is not defined")
+    assert next(line for line in lines if line.startswith("ida: 01_arithmetic.ipynb")).endswith(" s)")
 
 
 def test_grade_command_prints_the_table_and_writes_the_report(small_course, tmp_path, capsys):

@@ -3,15 +3,19 @@
 One grading run (quick mode, a kernel per notebook, two at a time) of three students:
 
 - ``solutions``: a copy of ``notebooks/``, all 13 notebooks, graded as a student's
-  submission: every check passes (notebook 05's ``test_xy_updates`` once failed here, its
-  check calling the reference answer it compares with);
+  submission: every cell runs without an error and every check passes (notebook 05's
+  ``test_xy_updates`` once failed here, its check calling the reference answer it
+  compares with);
 - ``slope``: notebook 01 with a leaky ReLU of slope 0.3 (the one wrong function), and the
   solution of notebook 04: only ``test_leaky_relu`` fails, every other check passes;
 - ``student``: the generated student versions of notebooks 02 and 03: exactly the
   exercise checks fail, each with the "not implemented yet" message.
 
-nbval executes every solution notebook too (``pytest notebooks/``), which runs all
-their checks as a learner does; test_grading.py covers what can go wrong in a submission.
+This is the suite's one run of the solution notebooks, each in a fresh kernel in quick
+mode: grading runs every cell as the notebook has it and judges each check with the
+learner's own call (``test_leaky_relu(leaky_relu)``). nbval can run them as a learner
+does, check cells included, outside the suite: ``pytest notebooks/`` (or one notebook).
+test_grading.py covers what can go wrong in a submission.
 """
 
 import shutil
@@ -50,7 +54,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("course_notebooks")
     submissions = root / "submissions"
     (submissions / "solutions").mkdir(parents=True)
-    for path in NOTEBOOKS.glob("*.ipynb"):  # the notebooks alone: nbval may be running them meanwhile
+    for path in NOTEBOOKS.glob("*.ipynb"):
         shutil.copy(path, submissions / "solutions" / path.name)
     student = root / "student"
     gan_course.make_student(NOTEBOOKS, student)
@@ -60,13 +64,14 @@ def graded(tmp_path_factory):
     (submissions / "student").mkdir()
     for name in COURSE[1:3]:
         shutil.copy(student / name, submissions / "student" / name)
-    results = gan_course.grade(submissions, root / "report.csv", notebooks_dir=NOTEBOOKS, log=None, jobs=2)
+    lines = []
+    results = gan_course.grade(submissions, root / "report.csv", notebooks_dir=NOTEBOOKS, log=lines.append, jobs=2)
     checks = {name: gan_course.read_notebook_json(NOTEBOOKS / name) for name in COURSE}
-    return {(row.student, row.notebook, row.check): row for row in results}, checks
+    return {(row.student, row.notebook, row.check): row for row in results}, checks, lines
 
 
 def test_the_course_solutions_graded_as_a_submission_get_full_marks(graded):
-    results, _ = graded
+    results, _, _ = graded
     mine = {key[1:]: row for key, row in results.items() if key[0] == "solutions"}
     expected = {(path.name, check.name) for path in sorted(NOTEBOOKS.glob("*.ipynb"))
                 for check in gan_course.find_checks(gan_course.read_notebook_json(path))}
@@ -75,8 +80,16 @@ def test_the_course_solutions_graded_as_a_submission_get_full_marks(graded):
     assert not failed, failed
 
 
+def test_every_cell_of_every_solution_notebook_runs_without_an_error(graded):
+    _, _, lines = graded
+    mine = [line for line in lines if line.startswith("solutions: ")]
+    assert len(mine) == 13
+    failed = [line for line in mine if "cells other than checks that failed" in line]
+    assert not failed, failed
+
+
 def test_one_wrong_function_fails_its_check_alone(graded):
-    results, _ = graded
+    results, _, _ = graded
     wrong = results[("slope", COURSE[0], "test_leaky_relu")]
     assert not wrong.passed and wrong.message.startswith("AssertionError: test_leaky_relu failed")
     passed = {key[1:] for key, row in results.items() if key[0] == "slope" and row.passed}
@@ -87,7 +100,7 @@ def test_one_wrong_function_fails_its_check_alone(graded):
 
 
 def test_student_version_fails_exactly_the_exercise_checks(graded):
-    results, notebooks = graded
+    results, notebooks, _ = graded
     for name in COURSE[1:3]:
         exercises = exercise_checks(notebooks[name])
         assert exercises, name
@@ -97,6 +110,6 @@ def test_student_version_fails_exactly_the_exercise_checks(graded):
 
 
 def test_every_check_of_notebooks_01_to_04_is_an_exercise_check(graded):
-    _, notebooks = graded
+    _, notebooks, _ = graded
     for name, notebook in notebooks.items():
         assert exercise_checks(notebook) == {check.name for check in gan_course.find_checks(notebook)}, name
