@@ -7,10 +7,22 @@ spacing and comments aside. Imports no TensorFlow.
 
 import ast
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from gan_course.notebook_files import cell_source
+
+# CPython 3.11's ast.parse keeps its depth count in state all threads share, so two grading
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905): they take turns.
+_PARSING = threading.Lock()
+
+
+def parse(source):
+    """:func:`ast.parse` of ``source``, one thread at a time."""
+    with _PARSING:
+        return ast.parse(source)
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ def check_code(source):
     aside); its normalised code is :func:`ast.unparse` of it, so spacing does not matter.
     """
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return None
     return ast.unparse(tree) if tree.body and all(map(_is_check_call, tree.body)) else None
@@ -42,7 +54,7 @@ def _is_check_call(statement):
 
 def check_function_names(code):
     """The ``test_*`` functions a check's code calls, in order."""
-    return [statement.value.func.id for statement in ast.parse(code).body]
+    return [statement.value.func.id for statement in parse(code).body]
 
 
 def find_checks(notebook):

@@ -46,7 +46,7 @@ class KernelTrust:
     def judge_cell(self, check):
         """A grader cell that judges ``check``: each call, its arguments as source, its exercise's row."""
         calls = []
-        for call in (statement.value for statement in ast.parse(check.code).body):
+        for call in (statement.value for statement in parse(check.code).body):
             row = exercise(call.func.id)
             learner = None if row.learner_arguments is None else list(row.learner_arguments)
             calls.append({"check": call.func.id, "args": [ast.unparse(argument) for argument in call.args],
