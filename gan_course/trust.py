@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from gan_course import cell_outputs, judge
+from gan_course.check_cells import parse
 from gan_course.references import exercise
 
 # The text the kernel runs: the judge's module, then its entry point (never an import,
