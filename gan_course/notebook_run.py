@@ -16,6 +16,7 @@ import re
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -200,6 +201,8 @@ class NotebookRun:
 def kernel_manager_class(prefix=None, factory=None):
     """The kernel manager the grader starts kernels with: jupyter_client's, one under ``prefix``, or a forked one.
 
+    A kernel of this machine talks over Unix sockets (``LocalKernelManager``); one under a
+    prefix, over TCP (a container shares no folder with the grader).
     With a ``factory`` (the socket of a ``kernel_factory`` that runs), the kernel is forked
     from it (its stand-in is the process jupyter_client starts). With a prefix (a list of words, e.g. ``["docker", "run", "--rm", "-i", ..., "IMAGE"]``)
     the kernel's command is ``PREFIX python -m ipykernel_launcher -f CONNECTION_FILE``:
@@ -209,14 +212,22 @@ def kernel_manager_class(prefix=None, factory=None):
     """
     from jupyter_client import AsyncKernelManager
 
+    class LocalKernelManager(AsyncKernelManager):
+        """Talks to its kernel over Unix sockets: no TCP ports, which another process could take in
+        the moment between jupyter_client choosing them and the kernel binding them."""
+
+        def __init__(self, **kwargs):
+            sockets = os.path.join(tempfile.gettempdir(), f"gan-grade-{uuid.uuid4().hex}")  # + "-1" .. "-5"
+            super().__init__(**{"transport": "ipc", "ip": sockets, **kwargs})
+
     if factory and not prefix:
-        class ForkedKernelManager(AsyncKernelManager):
+        class ForkedKernelManager(LocalKernelManager):
             def format_kernel_cmd(self, extra_arguments=None):
                 return kernel_factory.kernel_command(os.path.realpath(self.connection_file))
 
         return ForkedKernelManager
     if not prefix:
-        return AsyncKernelManager
+        return LocalKernelManager
     words = list(prefix)
 
     class PrefixedKernelManager(AsyncKernelManager):

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -82,11 +83,15 @@ class JupyterLab:
     def __init__(self, root_dir, home):
         self.port, self.token = free_port(), os.urandom(12).hex()
         self.url = f"http://127.0.0.1:{self.port}"
-        for name in ("config", "runtime", "settings", "workspaces"):
+        for name in ("config", "settings", "workspaces"):
             (home / name).mkdir(parents=True, exist_ok=True)
         _settings(home / "settings")
+        # The kernel talks to the server over Unix sockets, so that no other test's kernel can take
+        # its TCP ports before it binds them; they live in the runtime folder, whose path must be
+        # short (a socket's path has at most 107 characters).
+        self.runtime = tempfile.mkdtemp(prefix="lab-")
         env = dict(os.environ, GAN_COURSE_QUICK="1", JUPYTER_CONFIG_DIR=str(home / "config"),
-                   JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+                   JUPYTER_RUNTIME_DIR=self.runtime, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
         # The kernel must see what a student's sees: not a test run, widgets decided as usual.
         for name in ("PYTEST_CURRENT_TEST", "GAN_COURSE_WIDGETS"):
@@ -95,7 +100,7 @@ class JupyterLab:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root_dir}",
-             "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
+             "--ServerApp.port_retries=0", "--KernelManager.transport=ipc", "--LabApp.expose_app_in_browser=True",
              "--LabApp.extension_manager=readonly"] + (["--allow-root"] if os.geteuid() == 0 else []),
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.home = home
@@ -126,6 +131,7 @@ class JupyterLab:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self.log.close()
+        shutil.rmtree(self.runtime, ignore_errors=True)
 
 
 def chromium(profile):
