@@ -175,8 +175,9 @@ class NotebookRun:
                     timed_out = (False, f"timed out: the check ran longer than {seconds} s")
                     self.outcomes[check] = timed_out if status == "timeout" else cell_outputs.cell_outcome(cell)
                 elif status != "ok":
+                    raised = cell_outputs.error(cell) or self._error_reply.get("ename", "an error")
                     self.raised[index] = (f"ran longer than {seconds} s" if status == "timeout"
-                                          else cell_outputs.short(cell_outputs.strip_ansi(cell_outputs.error(cell))))
+                                          else cell_outputs.short(cell_outputs.strip_ansi(raised)))
 
     def run(self):
         """Run the notebook, in new kernels without the killing cells when a kernel dies."""
@@ -202,8 +203,7 @@ def kernel_manager_class(prefix=None, factory=None):
     """The kernel manager the grader starts kernels with: jupyter_client's, one under ``prefix``, or a forked one.
 
     A kernel of this machine talks over Unix sockets (``LocalKernelManager``); one under a
-    prefix, over TCP (a container shares no folder with the grader).
-    With a ``factory`` (the socket of a ``kernel_factory`` that runs), the kernel is forked
+    prefix, over TCP (a container shares no folder with the grader). With a ``factory`` (the socket of a ``kernel_factory`` that runs), the kernel is forked
     from it (its stand-in is the process jupyter_client starts). With a prefix (a list of words, e.g. ``["docker", "run", "--rm", "-i", ..., "IMAGE"]``)
     the kernel's command is ``PREFIX python -m ipykernel_launcher -f CONNECTION_FILE``:
     ``python`` is found by the prefix (a container's own Python; on this machine the

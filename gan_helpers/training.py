@@ -231,6 +231,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, show
         gan.fit(feed.steps(start_epoch, num_epochs, skip), epochs=num_epochs, initial_epoch=start_epoch,
                 steps_per_epoch=feed.steps_per_epoch, callbacks=every, verbose=0, shuffle=False)
     except NotImplementedError as error:
+        if error.args:  # Keras's or TensorFlow's own, with its message: an error of the code, not a stub
+            raise
         raise NotImplementedError(f"A model or loss function given to run_a_gan is not implemented yet ({error!r}): "
                                   "finish its exercise first.") from error
     except KeyboardInterrupt:

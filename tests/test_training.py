@@ -545,6 +545,14 @@ def test_an_unfinished_exercise_is_named(parts, mnist_flat):
         call(parts, mnist_flat, generator_loss=generator_loss)
 
 
+def test_a_not_implemented_error_with_a_message_is_not_called_an_unfinished_exercise(parts, mnist_flat):
+    def generator_loss(logits_fake):
+        raise NotImplementedError("Keras cannot do this here")
+
+    with pytest.raises(NotImplementedError, match="^Keras cannot do this here$"):
+        call(parts, mnist_flat, generator_loss=generator_loss)
+
+
 def test_resuming_with_another_batch_size_is_refused(interrupted, mnist_flat):
     directory = interrupted[-1]
     D, G, D_solver, G_solver = gan()
