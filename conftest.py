@@ -15,12 +15,13 @@ import pytest
 os.environ.setdefault("GAN_COURSE_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# pytest-xdist runs the suite in several workers: TensorFlow's thread pools (in each worker and
-# in the kernels it starts) share the cores out among them instead of each taking all of them,
-# which oversubscribes the cores and slows some tests tenfold.
+# pytest-xdist runs the suite in several workers: TensorFlow's thread pools and numpy's OpenBLAS
+# (in each worker and in the kernels and scripts it starts) share the cores out among them
+# instead of each taking all of them, which oversubscribes the cores (their idle threads spin)
+# and slows some tests tenfold.
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _WORKERS > 1:
-    for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(_variable, str(max(1, (os.cpu_count() or 1) // _WORKERS)))
 
 _RUNS = {}  # "root": this session's folder of runs folders, "notebook": the notebook they are for
